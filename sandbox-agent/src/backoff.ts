@@ -1,0 +1,27 @@
+/**
+ * Exponential backoff with full jitter (a random delay in [0, cap)), so many
+ * agents that lost the Worker at once do not reconnect in lockstep.
+ */
+export class Backoff {
+  #attempt = 0;
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  readonly #random: () => number;
+
+  constructor(options: { baseMs?: number; maxMs?: number; random?: () => number } = {}) {
+    this.#baseMs = options.baseMs ?? 250;
+    this.#maxMs = options.maxMs ?? 15_000;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The delay before the next attempt; each call doubles the ceiling up to maxMs. */
+  next(): number {
+    const ceiling = Math.min(this.#maxMs, this.#baseMs * 2 ** this.#attempt);
+    this.#attempt = Math.min(this.#attempt + 1, 30);
+    return Math.floor(this.#random() * ceiling);
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+}

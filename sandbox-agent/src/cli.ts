@@ -1,0 +1,85 @@
+import { readFile } from "node:fs/promises";
+import Docker from "dockerode";
+import { ConfigError, USAGE, parseConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
+import { Executor } from "./executor.ts";
+import { createLogger } from "./log.ts";
+import { DockerRuntime } from "./runtime/docker.ts";
+
+const log = createLogger();
+
+async function main(): Promise<number> {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError || (err instanceof Error && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`edgeswarm-agent: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (err) {
+    log.error(
+      `cannot reach the Docker engine (${(err as Error).message}). Is dockerd running, and may this user use its socket? (DOCKER_HOST is honoured)`,
+    );
+    return 1;
+  }
+  for (const image of new Set(Object.values(config.images))) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch {
+      log.warn(`image ${image} is not on this host; executions that need it will fail until it is built (npm run image:offline)`);
+    }
+  }
+
+  const runnerSource = await readFile(new URL("./runtime/runner.py", import.meta.url), "utf8");
+  const runtime = new DockerRuntime({ docker, agentId: config.agentId, runnerSource, runtime: config.runtime });
+  const reaped = await runtime.reap();
+  if (reaped > 0) log.info(`removed ${reaped} sandbox container(s) left by an earlier run of ${config.agentId}`);
+
+  const executor = new Executor({ runtime, images: config.images, capacity: config.capacity });
+  const connection = new Connection(config, executor, log);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) {
+        log.warn(`${signal} again: stopping now`);
+        executor.cancelAll();
+        await runtime.close();
+        return resolve(130);
+      }
+      stopping = true;
+      log.info(`${signal}: draining (finishing ${executor.inFlight} execution(s); ${signal} again to stop now)`);
+      const drained = executor.drain();
+      connection.heartbeat();
+      await drained;
+      connection.stop();
+      await runtime.close();
+      resolve(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+    connection.start((err) => {
+      log.error(err.message);
+      void runtime.close().then(() => resolve(2));
+    });
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log.error(`crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,133 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { LANGUAGES, type Language, Name } from "@edgeswarm/shared";
+import type { ImageMap } from "./runtime/runtime.ts";
+
+/** The agent's settings, from flags, else environment variables, else defaults. */
+export interface AgentConfig {
+  url: URL;
+  token: string;
+  pool: string | undefined;
+  agentId: string;
+  capacity: number;
+  images: ImageMap;
+  labels: Record<string, string>;
+  /** OCI runtime for sandboxes, e.g. "runsc" for gVisor; undefined: Docker's default. */
+  runtime: string | undefined;
+}
+
+export const DEFAULT_IMAGE = "edgeswarm/python:latest";
+
+export const USAGE = `edgeswarm-agent: runs edgeswarm sandboxes on this Docker host
+
+Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
+
+  --url URL          the Worker, e.g. https://edgeswarm.example.com    EDGESWARM_URL
+  --token TOKEN      the agent token for this pool                     EDGESWARM_AGENT_TOKEN
+  --pool NAME        the pool (must match the token's; default: it)    EDGESWARM_POOL
+  --id NAME          this agent's id; stable across restarts, unique   EDGESWARM_AGENT_ID
+                     per host (default: the host name)
+  --capacity N       executions run at once (default 4)                EDGESWARM_CAPACITY
+  --image L=IMAGE    image for language L; repeatable                  EDGESWARM_IMAGES (L=IMAGE,...)
+                     (default python=${DEFAULT_IMAGE},bash=${DEFAULT_IMAGE})
+  --label K=V        a label shown in GET /v1/agents; repeatable       EDGESWARM_LABELS (K=V,...)
+  --runtime NAME     OCI runtime for sandboxes, e.g. runsc (gVisor)    EDGESWARM_RUNTIME
+  -h, --help         this text
+
+The Docker engine is found as dockerode finds it: DOCKER_HOST, else /var/run/docker.sock.`;
+
+/** A configuration mistake: the CLI prints the message and the usage, and exits 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function pairs(list: string[], what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`${what} '${item}' is not of the form KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Parses argv and env into a config; throws ConfigError with a message that says what to fix. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      url: { type: "string" },
+      token: { type: "string" },
+      pool: { type: "string" },
+      id: { type: "string" },
+      capacity: { type: "string" },
+      image: { type: "string", multiple: true },
+      label: { type: "string", multiple: true },
+      runtime: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+
+  const rawUrl = values.url ?? env.EDGESWARM_URL;
+  if (!rawUrl) throw new ConfigError("--url (or EDGESWARM_URL) is required");
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new ConfigError(`--url '${rawUrl}' is not a URL`);
+  }
+  if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
+    throw new ConfigError(`--url must be http(s) or ws(s), not ${url.protocol}`);
+  }
+
+  const token = values.token ?? env.EDGESWARM_AGENT_TOKEN;
+  if (!token) throw new ConfigError("--token (or EDGESWARM_AGENT_TOKEN) is required");
+
+  const pool = values.pool ?? env.EDGESWARM_POOL;
+  if (pool !== undefined && !Name.safeParse(pool).success) throw new ConfigError(`--pool '${pool}' is not a valid name`);
+
+  const agentId = values.id ?? env.EDGESWARM_AGENT_ID ?? hostname();
+  if (!Name.safeParse(agentId).success) {
+    throw new ConfigError(`agent id '${agentId}' must be letters, digits, '.', '_' or '-' (set --id)`);
+  }
+
+  const capacityText = values.capacity ?? env.EDGESWARM_CAPACITY ?? "4";
+  const capacity = Number(capacityText);
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1024) {
+    throw new ConfigError(`--capacity must be a whole number from 1 to 1024, not '${capacityText}'`);
+  }
+
+  const imageList = values.image ?? splitList(env.EDGESWARM_IMAGES);
+  const images: ImageMap = imageList.length ? {} : { python: DEFAULT_IMAGE, bash: DEFAULT_IMAGE };
+  for (const [language, image] of Object.entries(pairs(imageList, "--image"))) {
+    if (!(LANGUAGES as readonly string[]).includes(language)) {
+      throw new ConfigError(`--image: unknown language '${language}' (one of ${LANGUAGES.join(", ")})`);
+    }
+    images[language as Language] = image;
+  }
+
+  return {
+    url,
+    token,
+    pool,
+    agentId,
+    capacity,
+    images,
+    labels: pairs(values.label ?? splitList(env.EDGESWARM_LABELS), "--label"),
+    runtime: values.runtime ?? env.EDGESWARM_RUNTIME,
+  };
+}
+
+/** The WebSocket URL agents dial: `<url>/v1/agents/connect`, ws(s) scheme. */
+export function connectUrl(config: AgentConfig): string {
+  const url = new URL("/v1/agents/connect", config.url);
+  url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
+  if (config.pool) url.searchParams.set("pool", config.pool);
+  return url.toString();
+}

@@ -1,0 +1,174 @@
+import {
+  type AgentFrame,
+  CLOSE_CODES,
+  EDGESWARM_VERSION,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  WorkerFrame,
+  parseFrame,
+} from "@edgeswarm/shared";
+import WebSocket from "ws";
+import { Backoff } from "./backoff.ts";
+import { type AgentConfig, connectUrl } from "./config.ts";
+import type { Executor } from "./executor.ts";
+import type { Logger } from "./log.ts";
+
+/** A refusal that retrying will not fix: a wrong token or an incompatible protocol. */
+export class FatalConnectionError extends Error {
+  override name = "FatalConnectionError";
+}
+
+/**
+ * The agent's link to the Worker: dials out, says hello, heartbeats, hands
+ * exec frames to the executor, and reconnects with backoff and jitter until
+ * stopped. A lost connection cancels what was running: the Worker has already
+ * failed those executions `agent_lost`, so nobody waits for their results.
+ */
+export class Connection {
+  readonly #config: AgentConfig;
+  readonly #executor: Executor;
+  readonly #log: Logger;
+  readonly #backoff = new Backoff();
+  #ws: WebSocket | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #onFatal: (err: FatalConnectionError) => void = () => {};
+
+  constructor(config: AgentConfig, executor: Executor, log: Logger) {
+    this.#config = config;
+    this.#executor = executor;
+    this.#log = log;
+  }
+
+  /** Connects and keeps reconnecting; `onFatal` is called when retrying is pointless. */
+  start(onFatal: (err: FatalConnectionError) => void): void {
+    this.#onFatal = onFatal;
+    this.#dial();
+  }
+
+  #dial(): void {
+    const url = connectUrl(this.#config);
+    const ws = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${this.#config.token}` },
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 10_000,
+    });
+    this.#ws = ws;
+
+    ws.on("open", () => {
+      this.#send({
+        type: "agent.hello",
+        protocolVersion: PROTOCOL_VERSION,
+        agentId: this.#config.agentId,
+        version: EDGESWARM_VERSION,
+        capacity: this.#config.capacity,
+        labels: this.#config.labels,
+        images: this.#config.images,
+        inFlight: this.#executor.inFlight,
+      });
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      const status = res.statusCode ?? 0;
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      res.on("end", () => {
+        const message = `the Worker refused the connection: HTTP ${status} ${describe(body)}`;
+        if (status === 401 || status === 403) this.#fatal(message);
+        else this.#log.warn(message);
+      });
+      ws.terminate();
+    });
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return this.#log.warn("ignored a binary frame from the Worker");
+      this.#onFrame(data.toString());
+    });
+    ws.on("close", (code, reasonBuffer) => {
+      const reason = reasonBuffer.toString();
+      if (this.#ws === ws) this.#onClose(code, reason);
+    });
+    ws.on("error", (err) => {
+      this.#log.debug(`connection error: ${err.message}`);
+    });
+  }
+
+  #onFrame(text: string): void {
+    const parsed = parseFrame(WorkerFrame, text);
+    if (!parsed.ok) {
+      this.#log.warn(`refused a frame from the Worker: ${parsed.message}`);
+      this.#send({ type: "error", error: { code: "bad_frame", message: parsed.message } });
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case "worker.welcome":
+        this.#backoff.reset();
+        this.#log.info(`connected to pool '${frame.pool}' as ${this.#config.agentId} (capacity ${this.#config.capacity})`);
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = setInterval(() => this.heartbeat(), frame.heartbeatMs);
+        return;
+      case "exec.start":
+        return this.#executor.start(frame, (out) => this.#send(out));
+      case "exec.cancel":
+        return this.#executor.cancel(frame.executionId);
+      case "drain":
+        this.#log.info(`the Worker asked this agent to drain${frame.reason ? `: ${frame.reason}` : ""}`);
+        void this.#executor.drain();
+        this.heartbeat();
+        return;
+      case "error":
+        if (frame.error.code !== "unknown_execution") {
+          this.#log.warn(`the Worker reported: ${frame.error.code}: ${frame.error.message}`);
+        }
+        return;
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    clearInterval(this.#heartbeat);
+    this.#executor.cancelAll();
+    if (this.#stopped) return;
+    if (code === CLOSE_CODES.incompatibleVersion) return this.#fatal(`the Worker refused this agent: ${reason}`);
+    const delay = this.#backoff.next();
+    this.#log.info(`disconnected (${code}${reason ? ` ${reason}` : ""}); reconnecting in ${delay} ms`);
+    this.#retry = setTimeout(() => this.#dial(), delay);
+  }
+
+  #fatal(message: string): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#ws?.terminate();
+    this.#onFatal(new FatalConnectionError(message));
+  }
+
+  /** Sends a heartbeat now (also used to announce draining at once). */
+  heartbeat(): void {
+    this.#send({ type: "agent.heartbeat", inFlight: this.#executor.inFlight, draining: this.#executor.draining });
+  }
+
+  #send(frame: AgentFrame): void {
+    const ws = this.#ws;
+    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+
+  /** Closes the connection for good. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    clearInterval(this.#heartbeat);
+    this.#ws?.close(CLOSE_CODES.normal, "agent stopping");
+  }
+}
+
+function describe(body: string): string {
+  try {
+    const json = JSON.parse(body) as { error?: { message?: string } };
+    if (json.error?.message) return `(${json.error.message})`;
+  } catch {
+    // not our error body
+  }
+  return body ? `(${body.slice(0, 200)})` : "";
+}

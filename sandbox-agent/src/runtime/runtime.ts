@@ -1,0 +1,34 @@
+import type { ExecStart, ExecutionOutcome, Language } from "@edgeswarm/shared";
+
+/** What a runtime needs to run one execution: the exec.start frame and the image. */
+export type RunSpec = Omit<ExecStart, "type"> & { image: string };
+
+/** Receives output in order, already decoded to text (invalid UTF-8 becomes U+FFFD). */
+export type OutputSink = (stream: "stdout" | "stderr", data: string) => void;
+
+/**
+ * Runs each execution in a fresh, hardened sandbox and destroys it afterwards.
+ * The Docker implementation is in docker.ts; gVisor is the same with another
+ * OCI runtime.
+ */
+export interface SandboxRuntime {
+  /**
+   * Runs one execution. Resolves with how it ended, never rejects: a sandbox
+   * failure is `status: "error"` with `error.code: "sandbox_error"`. Aborting
+   * `signal` kills the sandbox and resolves `status: "cancelled"`.
+   */
+  run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome>;
+  /** Removes every sandbox this agent id left behind (an earlier life's leftovers). */
+  reap(): Promise<number>;
+  /** Waits for pending sandbox removals; call on shutdown. */
+  close(): Promise<void>;
+}
+
+/** Container labels that name the owner of each sandbox. */
+export const LABELS = {
+  managed: "edgeswarm.managed",
+  agent: "edgeswarm.agent",
+  execution: "edgeswarm.execution",
+} as const;
+
+export type ImageMap = Partial<Record<Language, string>>;

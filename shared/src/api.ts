@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { ErrorInfo } from "./errors.ts";
+import { ExecutionId, Name } from "./ids.ts";
+import { LimitsInput, REQUEST_MAXIMA as MAX } from "./limits.ts";
+
+/** Languages an execution may ask for; an agent runs those its images provide. */
+export const LANGUAGES = ["python", "bash", "node"] as const;
+export const Language = z.enum(LANGUAGES);
+export type Language = z.infer<typeof Language>;
+
+/**
+ * A workspace-relative path: no leading `/`, no `..` segment, no empty segment,
+ * no NUL or control character. Checked here and again inside the sandbox.
+ */
+export const WorkspacePath = z
+  .string()
+  .min(1)
+  .max(MAX.filePathChars)
+  .refine(
+    (p) =>
+      !p.startsWith("/") &&
+      !/[\u0000-\u001f\\]/.test(p) &&
+      p.split("/").every((s) => s !== "" && s !== "." && s !== ".."),
+    { message: "must be a relative path inside the workspace, without '..', '.' or empty segments" },
+  );
+
+export const FileEncoding = z.enum(["utf8", "base64"]);
+export type FileEncoding = z.infer<typeof FileEncoding>;
+
+/** A file placed in, or returned from, the sandbox workspace. */
+export const WorkspaceFile = z
+  .object({
+    path: WorkspacePath,
+    content: z.string().max(Math.ceil((MAX.fileBytes * 4) / 3) + 4),
+    encoding: FileEncoding.default("utf8"),
+  })
+  .strict();
+export type WorkspaceFile = z.infer<typeof WorkspaceFile>;
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { message: "must be a valid variable name" });
+
+/** `POST /v1/executions` body. */
+export const ExecutionRequest = z
+  .object({
+    language: Language,
+    code: z.string().max(MAX.codeBytes, { message: `code must be at most ${MAX.codeBytes} characters` }),
+    files: z.array(WorkspaceFile).max(MAX.files).default([]),
+    stdin: z.string().max(MAX.stdinBytes).optional(),
+    args: z.array(z.string().max(MAX.argChars)).max(MAX.args).default([]),
+    env: z
+      .record(EnvName, z.string().max(MAX.envValueChars))
+      .refine((e) => Object.keys(e).length <= MAX.envVars, { message: `at most ${MAX.envVars} variables` })
+      .default({}),
+    limits: LimitsInput.default({}),
+    network: z.enum(["none"]).default("none"),
+    pool: Name.optional(),
+  })
+  .strict()
+  .refine((r) => new Set(r.files.map((f) => f.path)).size === r.files.length, {
+    message: "file paths must be unique",
+    path: ["files"],
+  });
+export type ExecutionRequest = z.infer<typeof ExecutionRequest>;
+export type ExecutionRequestInput = z.input<typeof ExecutionRequest>;
+
+export const EXECUTION_STATUSES = [
+  "succeeded",
+  "failed",
+  "timed_out",
+  "oom_killed",
+  "output_limited",
+  "cancelled",
+  "error",
+] as const;
+export const ExecutionStatus = z.enum(EXECUTION_STATUSES);
+export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
+
+/** How an execution ended, as the agent reports it (no output: that streamed before). */
+export const ExecutionOutcome = z.object({
+  status: ExecutionStatus,
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  durationMs: z.number().nonnegative(),
+  truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  files: z.array(WorkspaceFile),
+  /** Set when `status` is `error`, or to explain a partial result (files skipped). */
+  error: ErrorInfo.optional(),
+});
+export type ExecutionOutcome = z.infer<typeof ExecutionOutcome>;
+
+/** How an execution ended and where it ran: the `finished` event's data. */
+export const ExecutionSummary = ExecutionOutcome.extend({
+  id: ExecutionId,
+  agentId: z.string().nullable(),
+});
+export type ExecutionSummary = z.infer<typeof ExecutionSummary>;
+
+/** `POST /v1/executions` JSON answer: the summary and the whole output. */
+export const ExecutionResult = ExecutionSummary.extend({
+  stdout: z.string(),
+  stderr: z.string(),
+});
+export type ExecutionResult = z.infer<typeof ExecutionResult>;
+
+/**
+ * The events of one execution, in order: `started`, any number of `stdout` and
+ * `stderr`, then exactly one `finished`. The SSE answer sends each as an event
+ * of the same name with this object as its JSON data.
+ */
+export const ExecutionEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("started"), id: ExecutionId, agentId: z.string() }),
+  z.object({ type: z.literal("stdout"), data: z.string() }),
+  z.object({ type: z.literal("stderr"), data: z.string() }),
+  z.object({ type: z.literal("finished"), result: ExecutionSummary }),
+]);
+export type ExecutionEvent = z.infer<typeof ExecutionEvent>;
+
+/** One connected agent, as `GET /v1/agents` lists it. */
+export const AgentSummary = z.object({
+  id: z.string(),
+  pool: z.string(),
+  version: z.string(),
+  capacity: z.number().int(),
+  inFlight: z.number().int(),
+  labels: z.record(z.string(), z.string()),
+  languages: z.array(Language),
+  connectedAt: z.string(),
+  lastHeartbeatAt: z.string(),
+});
+export type AgentSummary = z.infer<typeof AgentSummary>;
+
+export const AgentList = z.object({ agents: z.array(AgentSummary) });
+export type AgentList = z.infer<typeof AgentList>;

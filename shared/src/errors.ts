@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+/**
+ * Every error code the API or the wire protocol can return. Codes are stable:
+ * clients branch on them, so add codes freely but never rename one.
+ */
+export const ERROR_CODES = [
+  // caller errors
+  "invalid_json",
+  "invalid_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "unsupported_media_type",
+  "language_unavailable",
+  // capacity
+  "no_capacity",
+  "no_agents",
+  // execution failures
+  "agent_lost",
+  "agent_busy",
+  "sandbox_error",
+  "execution_lost",
+  // wire protocol
+  "bad_frame",
+  "unknown_execution",
+  // server side
+  "misconfigured",
+  "pool_unavailable",
+  "internal_error",
+] as const;
+
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** `{code, message, details?}`: the one shape every error takes on the wire. */
+export const ErrorInfo = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+/** The body of every non-2xx HTTP answer. */
+export const ErrorBody = z.object({ error: ErrorInfo });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Builds an {@link ErrorBody}. */
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+  return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
+}

@@ -1,0 +1,11 @@
+/**
+ * @edgeswarm/shared: the protocol. Every message that crosses a boundary (HTTP
+ * bodies, agent wire frames) is defined here once as a zod schema; the types
+ * are inferred from it.
+ */
+export * from "./version.ts";
+export * from "./errors.ts";
+export * from "./limits.ts";
+export * from "./ids.ts";
+export * from "./api.ts";
+export * from "./wire.ts";

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containerAppears, containersGone, containersWith } from "../harness/docker.ts";
+import { type Stack, startStack } from "../harness/stack.ts";
+import { waitForLine } from "../harness/wait.ts";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack("e2e-life", 1, 2);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("agent lifecycle", () => {
+  it("fails an execution agent_lost when its agent is SIGKILLed, and the restarted agent removes the orphan", async () => {
+    const agent = stack.agents[0]!;
+    const events = stack.api.stream({ language: "python", code: "import time\nprint('working', flush=True)\ntime.sleep(60)" });
+    const started = await events.next();
+    expect(started.value).toMatchObject({ type: "started", agentId: "e2e-life-1" });
+    const id = started.value?.type === "started" ? started.value.id : "";
+    expect((await events.next()).value).toMatchObject({ type: "stdout", data: "working\n" });
+    await containerAppears("edgeswarm.execution", id);
+
+    const killedAt = performance.now();
+    await agent.stop("SIGKILL");
+    const rest = [];
+    for await (const event of events) rest.push(event);
+    const lostAfter = performance.now() - killedAt;
+    expect(rest).toHaveLength(1);
+    expect(rest[0]).toMatchObject({
+      type: "finished",
+      result: { id, status: "error", agentId: "e2e-life-1", error: { code: "agent_lost" } },
+    });
+    // A killed process closes its TCP connection at once; the README promises 2 s for this case.
+    expect(lostAfter).toBeLessThan(2_000);
+
+    // The container outlived its agent; the agent's next life removes it.
+    expect(await containersWith("edgeswarm.execution", id)).toHaveLength(1);
+    await agent.restart();
+    expect(agent.proc.log.all.join("\n")).toMatch(/removed 1 sandbox container\(s\) left by an earlier run of e2e-life-1/);
+    await containersGone("edgeswarm.execution", id);
+  });
+
+  it("reconnects by itself after the Worker restarts", async () => {
+    const agent = stack.agents[0]!;
+    const mark = agent.proc.log.all.length;
+    await stack.worker.restart();
+    await waitForLine(agent.proc.log, /disconnected/, 10_000, "the agent to notice the restart");
+    await agent.connected(30_000, mark);
+    const result = await stack.api.execute({ language: "python", code: "print('back')" });
+    expect(result).toMatchObject({ status: "succeeded", stdout: "back\n", agentId: "e2e-life-1" });
+  });
+});

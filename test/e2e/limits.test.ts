@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containersGone } from "../harness/docker.ts";
+import { type Stack, startStack } from "../harness/stack.ts";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack("e2e-limits", 1, 2);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** After every limit, the same agent serves the next execution normally. */
+async function expectHealthy() {
+  const next = await stack.api.execute({ language: "python", code: "print('still fine')" });
+  expect(next).toMatchObject({ status: "succeeded", stdout: "still fine\n", agentId: "e2e-limits-1" });
+}
+
+describe("limits", () => {
+  it("ends an infinite loop at timeoutMs with timed_out, and removes its container", async () => {
+    const t0 = performance.now();
+    const result = await stack.api.execute({ language: "python", code: "while True:\n    pass\n", limits: { timeoutMs: 1000 } });
+    const elapsed = performance.now() - t0;
+    expect(result.status).toBe("timed_out");
+    expect(result.exitCode).toBeNull();
+    // The program ran for its 1 s; the whole request (container start included) ended soon after.
+    expect(result.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(result.durationMs).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(2500);
+    await containersGone("edgeswarm.execution", result.id, 5_000);
+    await expectHealthy();
+  });
+
+  it("ends a memory bomb with oom_killed", async () => {
+    const result = await stack.api.execute({
+      language: "python",
+      code: "blocks = []\nwhile True:\n    blocks.append(bytearray(16 * 1024 * 1024))\n",
+      limits: { memoryMb: 64, timeoutMs: 20_000 },
+    });
+    expect(result.status).toBe("oom_killed");
+    await containersGone("edgeswarm.execution", result.id);
+    await expectHealthy();
+  });
+
+  it("ends a print flood with output_limited and exactly outputBytes of output", async () => {
+    const result = await stack.api.execute({
+      language: "python",
+      code: "while True:\n    print('x' * 1000)\n",
+      limits: { outputBytes: 10_000, timeoutMs: 20_000 },
+    });
+    expect(result.status).toBe("output_limited");
+    expect(result.truncated).toEqual({ stdout: true, stderr: false });
+    expect(result.stdout.length).toBe(10_000);
+    expect(result.stdout.startsWith("x".repeat(1000))).toBe(true);
+    await containersGone("edgeswarm.execution", result.id);
+    await expectHealthy();
+  });
+});

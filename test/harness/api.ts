@@ -1,0 +1,65 @@
+import type { ErrorBody, ExecutionEvent, ExecutionRequestInput, ExecutionResult } from "@edgeswarm/shared";
+
+/** A caller of the HTTP API with one API key. */
+export class Api {
+  readonly url: string;
+  readonly key: string | undefined;
+
+  constructor(url: string, key: string | undefined) {
+    this.url = url;
+    this.key = key;
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { "Content-Type": "application/json", ...(this.key ? { Authorization: `Bearer ${this.key}` } : {}), ...extra };
+  }
+
+  /** POSTs raw text; for bad-input tests. */
+  raw(path: string, body: string | Uint8Array, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, { method: "POST", body, headers: this.headers(), ...init });
+  }
+
+  async execute(request: ExecutionRequestInput): Promise<ExecutionResult> {
+    const res = await this.raw("/v1/executions", JSON.stringify(request));
+    const body = (await res.json()) as ExecutionResult | ErrorBody;
+    if (!res.ok) throw new Error(`POST /v1/executions answered ${res.status}: ${JSON.stringify(body)}`);
+    return body as ExecutionResult;
+  }
+
+  /** Streams an execution as SSE, stamping each event with the time it arrived. */
+  async *stream(request: ExecutionRequestInput, signal?: AbortSignal): AsyncGenerator<ExecutionEvent & { at: number }> {
+    const res = await fetch(`${this.url}/v1/executions`, {
+      method: "POST",
+      body: JSON.stringify(request),
+      headers: this.headers({ Accept: "text/event-stream" }),
+      signal,
+    });
+    if (!res.ok || !res.body) throw new Error(`POST /v1/executions (SSE) answered ${res.status}: ${await res.text()}`);
+    if (!res.headers.get("content-type")?.startsWith("text/event-stream")) {
+      throw new Error(`expected an event stream, got ${res.headers.get("content-type")}`);
+    }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += value;
+      let end = buffered.indexOf("\n\n");
+      while (end >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
+        if (data) yield { ...(JSON.parse(data) as ExecutionEvent), at: performance.now() };
+        end = buffered.indexOf("\n\n");
+      }
+    }
+  }
+
+  get(path: string): Promise<Response> {
+    return fetch(`${this.url}${path}`, { headers: this.headers() });
+  }
+}

@@ -1,0 +1,67 @@
+import { AgentProcess, type AgentOptions } from "./agent.ts";
+import { Api } from "./api.ts";
+import { WorkerProcess } from "./worker.ts";
+
+/** Two tenants with their own keys, pools and agent tokens. */
+export const TENANTS = {
+  a: { key: "test-key-tenant-a-0001", pool: "pool-a", token: "test-token-pool-a-0001" },
+  b: { key: "test-key-tenant-b-0002", pool: "pool-b", token: "test-token-pool-b-0002" },
+} as const;
+
+/** A secret in the agent's own environment that must never reach a sandbox. */
+export const AGENT_SECRET = { name: "EDGESWARM_TEST_HOST_SECRET", value: "host-secret-must-not-leak" } as const;
+
+export interface Stack {
+  worker: WorkerProcess;
+  agents: AgentProcess[];
+  /** Tenant A's API client (pool-a, where the agents are). */
+  api: Api;
+  /** Tenant B's API client (pool-b). */
+  apiB: Api;
+  startAgent(options: Partial<AgentOptions> & { id: string }): Promise<AgentProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Worker and `agents` sandbox agents in tenant A's pool. Each agent
+ * id is prefixed with `prefix`, so suites can find their own containers.
+ */
+export async function startStack(prefix: string, agents = 1, capacity = 2): Promise<Stack> {
+  const worker = await WorkerProcess.start({
+    apiKeys: {
+      [TENANTS.a.key]: { tenant: "tenant-a", pools: [TENANTS.a.pool] },
+      [TENANTS.b.key]: { tenant: "tenant-b", pools: [TENANTS.b.pool] },
+    },
+    agentTokens: { [TENANTS.a.token]: TENANTS.a.pool, [TENANTS.b.token]: TENANTS.b.pool },
+  });
+  const started: AgentProcess[] = [];
+  const startAgent = async (options: Partial<AgentOptions> & { id: string }) => {
+    const agent = await AgentProcess.start({
+      url: worker.url,
+      token: TENANTS.a.token,
+      capacity,
+      env: { [AGENT_SECRET.name]: AGENT_SECRET.value },
+      ...options,
+    });
+    started.push(agent);
+    return agent;
+  };
+  try {
+    await Promise.all(Array.from({ length: agents }, (_, i) => startAgent({ id: `${prefix}-${i + 1}` })));
+  } catch (err) {
+    await Promise.all(started.map((a) => a.stop("SIGKILL")));
+    await worker.stop();
+    throw err;
+  }
+  return {
+    worker,
+    agents: started,
+    api: new Api(worker.url, TENANTS.a.key),
+    apiB: new Api(worker.url, TENANTS.b.key),
+    startAgent,
+    async stop() {
+      await Promise.all(started.map((a) => a.stop("SIGTERM")));
+      await worker.stop();
+    },
+  };
+}

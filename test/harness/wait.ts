@@ -1,0 +1,60 @@
+/**
+ * Resolves when `predicate` is true of a line written by `stream`, or rejects
+ * after `timeoutMs` saying what it waited for and what it saw last.
+ */
+export function waitForLine(
+  lines: LineLog,
+  predicate: RegExp,
+  timeoutMs: number,
+  what: string,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const found = lines.all.find((l) => predicate.test(l));
+    if (found) return resolve(found);
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last output:\n${lines.all.slice(-15).join("\n")}`));
+    }, timeoutMs);
+    const off = lines.onLine((line) => {
+      if (!predicate.test(line)) return;
+      clearTimeout(timer);
+      off();
+      resolve(line);
+    });
+  });
+}
+
+/** Collects a process's output lines and lets waiters subscribe to new ones. */
+export class LineLog {
+  readonly all: string[] = [];
+  readonly #listeners = new Set<(line: string) => void>();
+  #partial = "";
+
+  push(chunk: string): void {
+    const parts = (this.#partial + chunk).split("\n");
+    this.#partial = parts.pop() ?? "";
+    for (const line of parts) {
+      this.all.push(line);
+      if (this.all.length > 5000) this.all.shift();
+      for (const l of this.#listeners) l(line);
+    }
+  }
+
+  onLine(listener: (line: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+/** Rejects with `what` if `promise` does not settle within `timeoutMs`. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,8 @@
+import type { Tenant } from "./auth.ts";
+import type { Env } from "./env.ts";
+
+/** Hono's environment for this app: the bindings and what middleware sets. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { tenant: Tenant };
+}

@@ -1,0 +1,32 @@
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { ApiError } from "./api-error.ts";
+
+/** Refuses bodies over `maxBytes` with 413, before they are read whole. */
+export function limitBody(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `the body is larger than ${maxBytes} bytes`);
+    },
+  });
+}
+
+/** Reads the JSON body and parses it with `schema`: 400 `invalid_json` or `invalid_request`. */
+export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch (cause) {
+    if (cause instanceof ApiError) throw cause;
+    throw new ApiError(400, "invalid_json", "the body is not valid JSON");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError(400, "invalid_request", z.prettifyError(parsed.error), {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
+  }
+  return parsed.data;
+}

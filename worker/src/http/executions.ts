@@ -1,0 +1,89 @@
+import {
+  ExecutionRequest,
+  type ExecutionResult,
+  type ExecutionSummary,
+  REQUEST_MAXIMA,
+  newExecutionId,
+} from "@edgeswarm/shared";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppEnv } from "../app-env.ts";
+import { ExecuteBody, poolUrl, POOL_PATHS } from "../pool/internal.ts";
+import { ApiError } from "./api-error.ts";
+import { limitBody, parseBody } from "./body.ts";
+import { readEvents } from "./ndjson.ts";
+
+/** `POST /v1/executions`: run code once in a sandbox; JSON, or SSE with `Accept: text/event-stream`. */
+export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
+  const tenant = c.get("tenant");
+  const request = await parseBody(c, ExecutionRequest);
+  const pool = request.pool ?? tenant.pools[0];
+  if (!pool || !tenant.pools.includes(pool)) {
+    throw new ApiError(403, "forbidden", `this API key may not use pool '${request.pool}'`);
+  }
+
+  const id = newExecutionId();
+  const stub = c.env.POOL.getByName(pool);
+  let answer: Response;
+  try {
+    answer = await stub.fetch(poolUrl(POOL_PATHS.execute), {
+      method: "POST",
+      body: JSON.stringify({ id, request } satisfies ExecuteBody),
+    });
+  } catch (cause) {
+    throw new ApiError(503, "pool_unavailable", "the sandbox pool is not reachable; retry", {
+      headers: { "Retry-After": "1" },
+      cause,
+    });
+  }
+  if (!answer.ok || !answer.body) return answer; // the pool's own error answer (503 with Retry-After, 422, ...)
+  const body = answer.body;
+
+  if (c.req.header("Accept")?.includes("text/event-stream")) {
+    return streamSSE(c, async (sse) => {
+      const events = readEvents(body);
+      sse.onAbort(() => void events.return(undefined));
+      let finished = false;
+      try {
+        for await (const event of events) {
+          await sse.writeSSE({ event: event.type, data: JSON.stringify(event) });
+          finished ||= event.type === "finished";
+        }
+      } catch {
+        // The pool went away mid-stream; the caller still gets a terminal event.
+      }
+      if (!finished) {
+        await sse.writeSSE({ event: "finished", data: JSON.stringify({ type: "finished", result: lost(id) }) });
+      }
+    });
+  }
+
+  let stdout = "";
+  let stderr = "";
+  let summary: ExecutionSummary | undefined;
+  try {
+    for await (const event of readEvents(body)) {
+      if (event.type === "stdout") stdout += event.data;
+      else if (event.type === "stderr") stderr += event.data;
+      else if (event.type === "finished") summary = event.result;
+    }
+  } catch {
+    // As above: fall through to a terminal answer.
+  }
+  const result: ExecutionResult = { ...(summary ?? lost(id)), stdout, stderr };
+  return c.json(result);
+});
+
+function lost(id: string): ExecutionSummary {
+  return {
+    id,
+    agentId: null,
+    status: "error",
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    truncated: { stdout: false, stderr: false },
+    files: [],
+    error: { code: "pool_unavailable", message: "the sandbox pool stopped answering during the execution" },
+  };
+}

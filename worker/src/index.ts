@@ -1,0 +1,33 @@
+import { EDGESWARM_VERSION } from "@edgeswarm/shared";
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env.ts";
+import { authenticateTenant } from "./auth.ts";
+import { agentConnect, agents } from "./http/agents.ts";
+import { ApiError, apiErrorResponse, errorResponse } from "./http/api-error.ts";
+import { executions } from "./http/executions.ts";
+
+export { PoolDO } from "./pool/pool-do.ts";
+
+const app = new Hono<AppEnv>();
+
+app.get("/healthz", (c) => c.json({ ok: true, version: EDGESWARM_VERSION }));
+
+// Agents authenticate with their own token; this route must come before the API-key middleware.
+app.route("/v1/agents/connect", agentConnect);
+
+app.use("/v1/*", async (c, next) => {
+  c.set("tenant", await authenticateTenant(c.req.header("Authorization"), c.env.EDGESWARM_API_KEYS));
+  await next();
+});
+app.route("/v1/executions", executions);
+app.route("/v1/agents", agents);
+
+app.notFound((c) => errorResponse(404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+app.onError((err) => {
+  if (err instanceof ApiError) return apiErrorResponse(err);
+  console.error("unhandled error", err);
+  return errorResponse(500, "internal_error", "an internal error occurred");
+});
+
+export default app;
