@@ -39,6 +39,7 @@ export class Connection {
     this.#config = config;
     this.#executor = executor;
     this.#log = log;
+    executor.onLoadChange = () => this.heartbeat();
   }
 
   /** Connects and keeps reconnecting; `onFatal` is called when retrying is pointless. */
@@ -68,19 +69,22 @@ export class Connection {
         inFlight: this.#executor.inFlight,
       });
     });
-    ws.on("unexpected-response", (_req, res) => {
+    ws.on("unexpected-response", (req, res) => {
+      // The Worker answered the upgrade with an HTTP error. With this listener
+      // ws emits no 'close', so this handler decides: give up or retry.
       const status = res.statusCode ?? 0;
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         if (body.length < 4096) body += chunk;
       });
-      res.on("end", () => {
+      res.once("end", () => {
+        req.destroy();
         const message = `the Worker refused the connection: HTTP ${status} ${describe(body)}`;
-        if (status === 401 || status === 403) this.#fatal(message);
-        else this.#log.warn(message);
+        if (status === 401 || status === 403) return this.#fatal(message);
+        this.#log.warn(message);
+        this.#reconnect();
       });
-      ws.terminate();
     });
     ws.on("message", (data, isBinary) => {
       if (isBinary) return this.#log.warn("ignored a binary frame from the Worker");
@@ -132,8 +136,14 @@ export class Connection {
     this.#executor.cancelAll();
     if (this.#stopped) return;
     if (code === CLOSE_CODES.incompatibleVersion) return this.#fatal(`the Worker refused this agent: ${reason}`);
+    this.#log.info(`disconnected (${code}${reason ? ` ${reason}` : ""})`);
+    this.#reconnect();
+  }
+
+  #reconnect(): void {
+    if (this.#stopped) return;
     const delay = this.#backoff.next();
-    this.#log.info(`disconnected (${code}${reason ? ` ${reason}` : ""}); reconnecting in ${delay} ms`);
+    this.#log.info(`reconnecting in ${delay} ms`);
     this.#retry = setTimeout(() => this.#dial(), delay);
   }
 

@@ -15,6 +15,8 @@ export class Executor {
   readonly #capacity: number;
   #draining = false;
   #idle: (() => void) | undefined;
+  /** Called whenever inFlight changes, so the Worker's view of the load stays current. */
+  onLoadChange: () => void = () => {};
 
   constructor(options: { runtime: SandboxRuntime; images: ImageMap; capacity: number }) {
     this.#runtime = options.runtime;
@@ -49,6 +51,7 @@ export class Executor {
       .then((outcome) => send({ type: "exec.finished", executionId: id, seq: seq++, outcome }))
       .finally(() => {
         this.#running.delete(id);
+        this.onLoadChange();
         if (this.#running.size === 0) this.#idle?.();
       });
   }

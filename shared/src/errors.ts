@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   "execution_lost",
   // wire protocol
   "bad_frame",
+  "files_truncated",
   "unknown_execution",
   // server side
   "misconfigured",

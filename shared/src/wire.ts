@@ -27,7 +27,7 @@ export const Hello = z.object({
   capacity: z.number().int().min(1).max(1024),
   labels: z.record(z.string().max(64), z.string().max(256)).default({}),
   /** language → image the agent runs it in. */
-  images: z.record(Language, z.string().max(256)),
+  images: z.partialRecord(Language, z.string().max(256)),
   /** Executions still running from before a reconnect (they finish or are cancelled). */
   inFlight: z.number().int().min(0).default(0),
 });

@@ -2,7 +2,7 @@ import { CLOSE_CODES, PROTOCOL_VERSION } from "@edgeswarm/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Stack, TENANTS, startStack } from "../harness/stack.ts";
-import { within } from "../harness/wait.ts";
+import { within } from "../../scripts/lib/wait.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ async function expectError(res: Response, status: number, code: string) {
 }
 
 describe("bad input to POST /v1/executions", () => {
-  const post = (body: string | Uint8Array) => stack.api.raw("/v1/executions", body);
+  const post = (body: string) => stack.api.raw("/v1/executions", body);
 
   it("answers 400 invalid_json to malformed JSON", async () => {
     await expectError(await post("{not json"), 400, "invalid_json");

@@ -82,13 +82,21 @@ describe("POST /v1/executions", () => {
     })) {
       events.push(event);
     }
-    expect(events.map((e) => e.type)).toEqual(["started", "stdout", "stdout", "finished"]);
-    const [, first, second, finished] = events;
-    expect(first).toMatchObject({ type: "stdout", data: "first\n" });
-    expect(second).toMatchObject({ type: "stdout", data: "second\n" });
-    expect(finished).toMatchObject({ type: "finished", result: { status: "succeeded", exitCode: 0 } });
+    expect(events[0]?.type).toBe("started");
+    expect(events.at(-1)).toMatchObject({ type: "finished", result: { status: "succeeded", exitCode: 0 } });
+    // Chunk boundaries are the program's writes; what matters is the text and when it came.
+    const stdout = events.filter((e) => e.type === "stdout");
+    expect(stdout.map((e) => e.data).join("")).toBe("first\nsecond\n");
+    const arrival = (text: string) => {
+      let seen = "";
+      for (const e of stdout) {
+        seen += e.data;
+        if (seen.includes(text)) return e.at;
+      }
+      throw new Error(`never saw ${JSON.stringify(text)}`);
+    };
     // The first line arrived while the process was still sleeping.
-    expect(second!.at - first!.at).toBeGreaterThan(800);
+    expect(arrival("second\n") - arrival("first\n")).toBeGreaterThan(800);
   });
 
   it("puts the next execution on the other agent when one is full, and answers 503 when both are", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containerAppears, containersGone, containersWith } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
-import { waitForLine } from "../harness/wait.ts";
+import { waitForLine } from "../../scripts/lib/wait.ts";
 
 let stack: Stack;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
-import { AGENT_BIN, ROOT } from "./paths.ts";
-import { Proc } from "./process.ts";
-import { waitForLine } from "./wait.ts";
+import { AGENT_BIN, ROOT } from "../../scripts/lib/paths.ts";
+import { Proc } from "../../scripts/lib/process.ts";
+import { waitForLine } from "../../scripts/lib/wait.ts";
 
 export interface AgentOptions {
   url: string;

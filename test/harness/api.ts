@@ -15,7 +15,7 @@ export class Api {
   }
 
   /** POSTs raw text; for bad-input tests. */
-  raw(path: string, body: string | Uint8Array, init: RequestInit = {}): Promise<Response> {
+  raw(path: string, body: string, init: RequestInit = {}): Promise<Response> {
     return fetch(`${this.url}${path}`, { method: "POST", body, headers: this.headers(), ...init });
   }
 

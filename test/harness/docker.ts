@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { within } from "./wait.ts";
+import { within } from "../../scripts/lib/wait.ts";
 
 export const docker = new Docker();
 

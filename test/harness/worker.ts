@@ -1,10 +1,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, WRANGLER } from "./paths.ts";
-import { freePort } from "./ports.ts";
-import { Proc } from "./process.ts";
-import { waitForLine } from "./wait.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
+import type { Proc } from "../../scripts/lib/process.ts";
+import { envFileText, startWrangler } from "../../scripts/lib/wrangler.ts";
 
 export interface WorkerConfig {
   /** API key → tenant and pools. */
@@ -44,43 +43,20 @@ export class WorkerProcess {
 
   async #launch(): Promise<void> {
     const envFile = join(this.dir, "worker.env");
-    const vars = {
-      EDGESWARM_API_KEYS: JSON.stringify(this.config.apiKeys),
-      EDGESWARM_AGENT_TOKENS: JSON.stringify(this.config.agentTokens),
-      ...this.config.vars,
-    };
-    await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n"));
-    const inspector = await freePort();
-    this.proc = new Proc(
-      process.execPath,
-      [
-        WRANGLER, "dev",
-        "--ip", "127.0.0.1",
-        "--port", String(this.port),
-        "--inspector-port", String(inspector),
-        "--env-file", envFile,
-        "--persist-to", join(this.dir, "state"),
-        "--show-interactive-dev-session=false",
-      ],
-      {
-        ...process.env,
-        // Keep wrangler on loopback: no Request.cf download, no metrics.
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_SEND_METRICS: "false",
-        WRANGLER_LOG_PATH: join(this.dir, "logs"),
-        NO_COLOR: "1",
-      },
-      ROOT,
-    );
-    await Promise.race([
-      waitForLine(this.proc.log, /Ready on http/, 60_000, "wrangler dev to be ready"),
-      this.proc.exited.then((code) => {
-        throw new Error(`wrangler dev exited with ${code} before it was ready:\n${this.proc?.log.all.slice(-20).join("\n")}`);
+    await writeFile(
+      envFile,
+      envFileText({
+        EDGESWARM_API_KEYS: JSON.stringify(this.config.apiKeys),
+        EDGESWARM_AGENT_TOKENS: JSON.stringify(this.config.agentTokens),
+        ...this.config.vars,
       }),
-    ]);
-    // "Ready" can precede the first request being served; one request proves it.
-    const res = await fetch(`${this.url}/healthz`);
-    if (!res.ok) throw new Error(`the Worker answered /healthz with ${res.status}`);
+    );
+    this.proc = await startWrangler({
+      port: this.port,
+      envFile,
+      persistTo: join(this.dir, "state"),
+      logDir: join(this.dir, "logs"),
+    });
   }
 
   /** Kills wrangler (and workerd) without a graceful shutdown. */

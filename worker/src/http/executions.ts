@@ -13,6 +13,9 @@ import { ApiError } from "./api-error.ts";
 import { limitBody, parseBody } from "./body.ts";
 import { readEvents } from "./ndjson.ts";
 
+/** How often an idle SSE stream gets a keep-alive comment. */
+export const SSE_KEEPALIVE_MS = 2_000;
+
 /** `POST /v1/executions`: run code once in a sandbox; JSON, or SSE with `Accept: text/event-stream`. */
 export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
   const tenant = c.get("tenant");
@@ -41,8 +44,13 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
 
   if (c.req.header("Accept")?.includes("text/event-stream")) {
     return streamSSE(c, async (sse) => {
-      const events = readEvents(body);
-      sse.onAbort(() => void events.return(undefined));
+      const aborted = new AbortController();
+      sse.onAbort(() => aborted.abort());
+      const events = readEvents(body, aborted.signal);
+      // A comment line now and then keeps idle proxies from closing the stream,
+      // and is how a vanished caller is noticed: workerd learns of a closed
+      // connection only when a write to it fails.
+      const keepAlive = setInterval(() => void sse.write(": keep-alive\n\n").catch(() => aborted.abort()), SSE_KEEPALIVE_MS);
       let finished = false;
       try {
         for await (const event of events) {
@@ -51,8 +59,10 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
         }
       } catch {
         // The pool went away mid-stream; the caller still gets a terminal event.
+      } finally {
+        clearInterval(keepAlive);
       }
-      if (!finished) {
+      if (!finished && !aborted.signal.aborted) {
         await sse.writeSSE({ event: "finished", data: JSON.stringify({ type: "finished", result: lost(id) }) });
       }
     });
@@ -62,6 +72,8 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
   let stderr = "";
   let summary: ExecutionSummary | undefined;
   try {
+    // A JSON caller that hangs up is not noticed (workerd learns of it only on a
+    // write); its execution runs to its own timeout. SSE callers cancel by leaving.
     for await (const event of readEvents(body)) {
       if (event.type === "stdout") stdout += event.data;
       else if (event.type === "stderr") stderr += event.data;

@@ -2,6 +2,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { LineLog } from "./wait.ts";
 
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A child process of the test, its merged output, and ways to end it. */
 export class Proc {
   readonly child: ChildProcess;
@@ -21,15 +30,26 @@ export class Proc {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Sends `signal` to the whole process group and waits for the exit. */
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    if (this.running && this.child.pid) {
-      try {
-        process.kill(-this.child.pid, signal);
-      } catch {
-        // already gone
+  /**
+   * Sends `signal` to the whole process group and waits until every process in
+   * it has exited (wrangler's workerd child too: a new one must not find the old
+   * one still holding the port and the SQLite state).
+   */
+  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15_000): Promise<number | null> {
+    const pgid = this.child.pid;
+    if (!pgid) return this.exited;
+    if (!groupAlive(pgid)) return this.exited;
+    process.kill(-pgid, signal);
+    const code = await this.exited;
+    // Processes outside our own children give no exit event; poll the group, bounded.
+    const deadline = Date.now() + timeoutMs;
+    while (groupAlive(pgid)) {
+      if (Date.now() > deadline) {
+        process.kill(-pgid, "SIGKILL");
+        if (Date.now() > deadline + 5_000) throw new Error(`process group ${pgid} did not exit`);
       }
+      await new Promise((r) => setTimeout(r, 20));
     }
-    return this.exited;
+    return code;
   }
 }

@@ -1,0 +1,107 @@
+import { SANDBOX } from "@edgeswarm/shared";
+import type Dockerode from "dockerode";
+import { LABELS, type RunSpec } from "./runtime.ts";
+
+/** The unprivileged user every sandbox process runs as ("nobody"). */
+export const SANDBOX_USER = "65534:65534";
+
+const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** What the container needs beyond the execution itself. */
+export interface SpecOptions {
+  agentId: string;
+  runnerSource: string;
+  /** OCI runtime name (e.g. "runsc"); Docker's default when absent. */
+  runtime?: string | undefined;
+}
+
+function tmpfs(bytes: number): string {
+  // Docker also applies these by default; spelled out so the intent survives a daemon change.
+  return `rw,nosuid,nodev,noexec,size=${bytes},uid=65534,gid=65534,mode=0700`;
+}
+
+/** The createContainer body for one execution: no network, no privilege, no host path, every limit set. */
+export function containerSpec(spec: RunSpec, opts: SpecOptions): Dockerode.ContainerCreateOptions {
+  const memory = spec.limits.memoryMb * 1024 * 1024;
+  const hostConfig: Dockerode.HostConfig = {
+    NetworkMode: "none",
+    ReadonlyRootfs: true,
+    Tmpfs: { "/workspace": tmpfs(SANDBOX.workspaceBytes), "/tmp": tmpfs(SANDBOX.tmpBytes) },
+    ShmSize: SANDBOX.shmBytes,
+    IpcMode: "private",
+    CapDrop: ["ALL"],
+    SecurityOpt: ["no-new-privileges"],
+    Privileged: false,
+    Memory: memory,
+    MemorySwap: memory, // equal to Memory: no swap
+    NanoCpus: Math.round(spec.limits.cpus * 1e9),
+    PidsLimit: spec.limits.pids,
+    Ulimits: [
+      { Name: "nofile", Soft: SANDBOX.openFiles, Hard: SANDBOX.openFiles },
+      { Name: "fsize", Soft: SANDBOX.fileSizeBytes, Hard: SANDBOX.fileSizeBytes },
+    ],
+    // Output travels over attach only; the default json-file log would keep a
+    // copy of every flood on the host's disk.
+    LogConfig: { Type: "none", Config: {} },
+    AutoRemove: false,
+    Init: false, // the runner is PID 1: its kill(-1) and OOM reading depend on it
+  };
+  if (opts.runtime) hostConfig.Runtime = opts.runtime;
+  return {
+    Image: spec.image,
+    Entrypoint: ["python3"],
+    Cmd: ["-I", "-c", opts.runnerSource],
+    User: SANDBOX_USER,
+    Env: [`PATH=${PATH}`, "LANG=C.UTF-8"],
+    WorkingDir: "/workspace",
+    Hostname: "sandbox",
+    Labels: { [LABELS.managed]: "true", [LABELS.agent]: opts.agentId, [LABELS.execution]: spec.executionId },
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: true,
+    HostConfig: hostConfig,
+  };
+}
+
+/** The runner's request: its byte length in decimal, a newline, then the JSON. */
+export function runnerRequest(spec: RunSpec): Buffer {
+  const body = Buffer.from(
+    JSON.stringify({
+      language: spec.language,
+      code: spec.code,
+      files: spec.files.map((f) => ({
+        path: f.path,
+        b64: (f.encoding === "base64" ? Buffer.from(f.content, "base64") : Buffer.from(f.content, "utf8")).toString(
+          "base64",
+        ),
+      })),
+      stdin_b64: Buffer.from(spec.stdin ?? "", "utf8").toString("base64"),
+      args: spec.args,
+      env: spec.env,
+      timeout_ms: spec.limits.timeoutMs,
+      output_bytes: spec.limits.outputBytes,
+      max_files: SANDBOX.returnedFiles,
+      max_file_bytes: SANDBOX.returnedFileBytes,
+      max_total_file_bytes: SANDBOX.returnedTotalBytes,
+    }),
+    "utf8",
+  );
+  return Buffer.concat([Buffer.from(`${body.length}\n`, "ascii"), body]);
+}
+
+/** A one-line cause for a failed Docker call, with the fix where there is an obvious one. */
+export function describeDockerError(err: unknown, step: string, image: string): string {
+  const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: string } };
+  const detail = e?.json?.message ?? e?.message ?? String(err);
+  if (e?.statusCode === 404 && /no such image/i.test(detail)) {
+    return `image ${image} not found; build it with npm run image:offline`;
+  }
+  if (e?.code === "ECONNREFUSED" || e?.code === "ENOENT" || e?.code === "EACCES") {
+    return `cannot reach the Docker engine (${e.code}) while trying to ${step}: is Docker running, and may this user use its socket?`;
+  }
+  return `docker could not ${step}: ${detail}`;
+}

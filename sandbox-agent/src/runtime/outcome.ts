@@ -1,0 +1,121 @@
+import { isUtf8 } from "node:buffer";
+import {
+  type ExecutionOutcome,
+  type ExecutionStatus,
+  SANDBOX,
+  type WorkspaceFile,
+  WorkspacePath,
+} from "@edgeswarm/shared";
+import type { ExitInfo, FileChunk } from "./frames.ts";
+
+/**
+ * Assembles the runner's file frames into workspace files, re-checking every
+ * cap and path: the runner's word is not trusted for what crosses the wire.
+ */
+export class ReturnedFiles {
+  #files: Entry[] = [];
+  #open: Entry | null = null;
+  #kept = 0;
+  #total = 0;
+  /** True once a file was dropped for a cap or an unusable path. */
+  truncated = false;
+
+  add(chunk: FileChunk): void {
+    let file = this.#open;
+    if (!file || file.path !== chunk.path) {
+      if (file) this.#drop(file); // a file cut short by another one
+      file = { path: chunk.path, parts: [], bytes: 0, dropped: false };
+      this.#files.push(file);
+      this.#kept += 1;
+      if (this.#kept > SANDBOX.returnedFiles || !WorkspacePath.safeParse(file.path).success) this.#drop(file);
+    }
+    this.#open = chunk.more ? file : null;
+    if (file.dropped) return;
+    file.parts.push(chunk.data);
+    file.bytes += chunk.data.length;
+    this.#total += chunk.data.length;
+    if (file.bytes > SANDBOX.returnedFileBytes || this.#total > SANDBOX.returnedTotalBytes) this.#drop(file);
+  }
+
+  /** Complete files, as UTF-8 text when their bytes are valid UTF-8, else base64. */
+  list(): WorkspaceFile[] {
+    if (this.#open) this.#drop(this.#open);
+    this.#open = null;
+    return this.#files
+      .filter((f) => !f.dropped)
+      .map((f) => {
+        const bytes = Buffer.concat(f.parts, f.bytes);
+        return isUtf8(bytes)
+          ? { path: f.path, content: bytes.toString("utf8"), encoding: "utf8" }
+          : { path: f.path, content: bytes.toString("base64"), encoding: "base64" };
+      });
+  }
+
+  #drop(file: Entry): void {
+    if (file.dropped) return;
+    file.dropped = true;
+    file.parts = [];
+    this.#kept -= 1;
+    this.#total -= file.bytes;
+    this.truncated = true;
+  }
+}
+
+interface Entry {
+  path: string;
+  parts: Buffer[];
+  bytes: number;
+  dropped: boolean;
+}
+
+/** An outcome with nothing but a status (cancelled, backstop timeout, error). */
+export function bareOutcome(status: ExecutionStatus, durationMs: number, message?: string): ExecutionOutcome {
+  return {
+    status,
+    exitCode: null,
+    signal: status === "error" ? null : "SIGKILL",
+    durationMs: Math.max(0, Math.round(durationMs)),
+    truncated: { stdout: false, stderr: false },
+    files: [],
+    ...(message === undefined ? {} : { error: { code: "sandbox_error" as const, message } }),
+  };
+}
+
+/**
+ * The outcome the runner reported. An OOM kill explains whatever followed it
+ * (a killed child, a parent waiting until the deadline), so it wins.
+ */
+export function outcomeFromExit(
+  exit: ExitInfo,
+  oomKilled: boolean,
+  truncated: { stdout: boolean; stderr: boolean },
+  files: ReturnedFiles,
+): ExecutionOutcome {
+  const status: ExecutionStatus = oomKilled
+    ? "oom_killed"
+    : exit.timedOut
+      ? "timed_out"
+      : exit.outputLimited || truncated.stdout || truncated.stderr
+        ? "output_limited"
+        : exit.exitCode === 0
+          ? "succeeded"
+          : "failed";
+  const list = files.list();
+  const outcome: ExecutionOutcome = {
+    status,
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    durationMs: Math.max(0, Math.round(exit.durationMs)),
+    truncated,
+    files: list,
+  };
+  if (exit.filesTruncated || files.truncated) {
+    outcome.error = {
+      code: "files_truncated",
+      message:
+        `some workspace files were not returned: at most ${SANDBOX.returnedFiles} files, ` +
+        `${SANDBOX.returnedFileBytes} bytes each and ${SANDBOX.returnedTotalBytes} in all, with plain relative paths`,
+    };
+  }
+  return outcome;
+}

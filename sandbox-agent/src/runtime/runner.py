@@ -1,0 +1,420 @@
+"""edgeswarm sandbox runner: PID 1 inside every sandbox container.
+
+Started as `python3 -I -c <this source>` by the agent (docker.ts). Reads one
+request from stdin (decimal length, newline, that many bytes of JSON), writes
+the workspace, runs the user's program, and reports on stdout in binary
+frames: 1 byte kind, 4-byte big-endian length, payload. Every byte the user's
+program prints travels inside a frame, so it cannot forge runner frames.
+
+The user's program is hostile: every wait here is bounded, and the runner
+touches the workspace again only after every other process is dead.
+"""
+
+import base64
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import selectors
+import signal
+import stat
+import struct
+import sys
+import time
+
+WORKSPACE = "/workspace"
+STDOUT, STDERR, STARTED, FILE, EXIT, ERROR = 1, 2, 3, 4, 5, 6
+READ_CHUNK = 64 * 1024  # output frames stay at most 64 KiB
+FILE_CHUNK = 512 * 1024  # raw bytes per file frame: base64 + JSON stays well under 1 MiB
+MAX_REQUEST = 64 * 1024 * 1024
+DRAIN_SECONDS = 2.0  # after everything is killed, how long pipes may take to reach EOF
+MAX_SCAN = 10_000  # directory entries examined when collecting returned files
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PROGRAMS = {
+    "python": ("main.py", ["python3", "main.py"]),
+    "bash": ("main.sh", ["bash", "main.sh"]),
+    "node": ("main.js", ["node", "main.js"]),
+}
+
+
+class RunnerError(Exception):
+    pass
+
+
+def send(kind, payload):
+    data = memoryview(struct.pack(">BI", kind, len(payload)) + payload)
+    while data:
+        data = data[os.write(1, data):]
+
+
+def send_json(kind, obj):
+    send(kind, json.dumps(obj, separators=(",", ":")).encode())
+
+
+def prctl_dumpable(value):
+    # Non-dumpable: same-uid user code can neither ptrace the runner nor open
+    # /proc/1/fd/1 to write forged frames.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, value, 0, 0, 0)  # PR_SET_DUMPABLE
+    except Exception:
+        pass
+
+
+def read_request():
+    stdin = sys.stdin.buffer
+    line = stdin.readline(32)
+    if not line.endswith(b"\n") or not line[:-1].isdigit():
+        raise RunnerError("request header must be a decimal length and a newline")
+    size = int(line)
+    if size > MAX_REQUEST:
+        raise RunnerError(f"request of {size} bytes is over {MAX_REQUEST}")
+    body = stdin.read(size)
+    if len(body) != size:
+        raise RunnerError(f"request ended after {len(body)} of {size} bytes")
+    return json.loads(body)
+
+
+def checked_path(rel):
+    if not isinstance(rel, str) or not rel or rel.startswith("/") or len(rel) > 255:
+        raise RunnerError(f"invalid workspace path {rel!r}")
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts) or any(ord(c) < 32 or c == "\\" for c in rel):
+        raise RunnerError(f"invalid workspace path {rel!r}")
+    full = os.path.normpath(os.path.join(WORKSPACE, rel))
+    if not full.startswith(WORKSPACE + "/"):
+        raise RunnerError(f"path {rel!r} leaves the workspace")
+    return parts
+
+
+def write_file(rel, data, exclusive=True):
+    parts = checked_path(rel)
+    current = WORKSPACE
+    for part in parts[:-1]:
+        current = os.path.join(current, part)
+        try:
+            os.mkdir(current, 0o755)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.lstat(current).st_mode):  # lstat: never follow a link
+                raise RunnerError(f"{rel!r}: {part!r} is not a directory")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags |= os.O_EXCL if exclusive else os.O_TRUNC
+    fd = os.open(os.path.join(current, parts[-1]), flags, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def oom_kills():
+    """The cgroup's OOM-kill counter, or None where it cannot be read."""
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path, "rb") as f:
+                for line in f.read(4096).decode().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def kill_all():
+    # As PID 1, kill(-1) reaches every other process in the container and,
+    # being one kernel pass, also catches children forked while it runs.
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def child_setup():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # ignored here; ignored dispositions survive exec
+    prctl_dumpable(1)  # /proc/self is writable only while dumpable
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # under memory pressure, the user's code dies before the runner
+    except OSError:
+        pass
+
+
+class Execution:
+    def __init__(self, req):
+        self.req = req
+        self.cap = int(req["output_bytes"])
+        self.counts = {STDOUT: 0, STDERR: 0}
+        self.truncated = {STDOUT: False, STDERR: False}
+        self.timed_out = False
+        self.output_limited = False
+        self.killed = False
+        self.status = None
+        self.ended = None
+        self.inputs = {}
+
+    def prepare(self):
+        for f in self.req.get("files", []):
+            data = base64.b64decode(f["b64"], validate=True)
+            write_file(f["path"], data)
+            self.inputs[f["path"]] = hashlib.sha256(data).digest()
+        language = self.req["language"]
+        if language not in PROGRAMS:
+            raise RunnerError(f"unknown language {language!r}")
+        self.code_file, argv = PROGRAMS[language]
+        write_file(self.code_file, self.req["code"].encode(), exclusive=False)
+        self.argv = argv + [str(a) for a in self.req.get("args", [])]
+        self.req["files"] = self.req["code"] = None  # the runner shares the sandbox's memory limit
+        self.env = {
+            "PATH": PATH,
+            "HOME": WORKSPACE,
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "TMPDIR": "/tmp",
+        }
+        self.env.update({str(k): str(v) for k, v in self.req.get("env", {}).items()})
+        self.stdin = base64.b64decode(self.req.get("stdin_b64") or "", validate=True)
+
+    def spawn(self):
+        import subprocess  # only needed here; keeps start-up lean
+
+        in_r, in_w = os.pipe2(os.O_CLOEXEC)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            self.proc = subprocess.Popen(
+                self.argv, cwd=WORKSPACE, env=self.env, stdin=in_r, stdout=out_w, stderr=err_w,
+                close_fds=True, preexec_fn=child_setup,
+            )
+        except FileNotFoundError:
+            raise RunnerError(f"{self.argv[0]} is not installed in this sandbox image")
+        finally:
+            for fd in (in_r, out_w, err_w):
+                os.close(fd)
+        self.started = time.monotonic()
+        self.deadline = self.started + int(self.req["timeout_ms"]) / 1000
+        send_json(STARTED, {"pid": self.proc.pid})
+        return in_w, out_r, err_r
+
+    def reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.proc.pid:
+                self.status = status
+                self.ended = time.monotonic()
+                self.proc.returncode = 0  # reaped here; stops Popen from waiting on it
+
+    def kill(self):
+        self.killed = True
+        kill_all()
+
+    def on_output(self, kind, data):
+        room = self.cap - self.counts[kind]
+        if room <= 0:
+            return
+        if len(data) > room:
+            data = data[:room]
+            self.truncated[kind] = True
+            self.output_limited = True
+        self.counts[kind] += len(data)
+        send(kind, data)
+        if self.output_limited and not self.killed:
+            self.kill()
+
+    def pump(self, in_w, out_r, err_r):
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        sel = selectors.DefaultSelector()
+        sel.register(wake_r, selectors.EVENT_READ, None)
+        sel.register(out_r, selectors.EVENT_READ, STDOUT)
+        sel.register(err_r, selectors.EVENT_READ, STDERR)
+        open_pipes = 2
+        pending = memoryview(self.stdin)
+        if pending:
+            os.set_blocking(in_w, False)
+            sel.register(in_w, selectors.EVENT_WRITE, "stdin")
+        else:
+            os.close(in_w)
+        drain_until = None
+        while True:
+            self.reap()
+            now = time.monotonic()
+            if drain_until is None:
+                if self.status is None and not self.killed and now >= self.deadline:
+                    self.timed_out = True
+                    self.kill()
+                if self.status is not None or self.killed:
+                    self.kill()  # also when the child exited: no background process outlives it
+                    drain_until = now + DRAIN_SECONDS
+            if drain_until is not None and ((open_pipes == 0 and self.status is not None) or now >= drain_until):
+                break
+            limit = self.deadline if drain_until is None else drain_until
+            for key, _ in sel.select(max(0.0, limit - now)):
+                if key.data is None:
+                    while True:
+                        try:
+                            if not os.read(wake_r, 4096):
+                                break
+                        except BlockingIOError:
+                            break
+                elif key.data == "stdin":
+                    try:
+                        pending = pending[os.write(in_w, pending[:READ_CHUNK]):]
+                    except BlockingIOError:
+                        continue
+                    except OSError:  # EPIPE: the program closed its stdin
+                        pending = pending[:0]
+                    if not pending:
+                        sel.unregister(in_w)
+                        os.close(in_w)
+                else:
+                    data = os.read(key.fd, READ_CHUNK)
+                    if data:
+                        self.on_output(key.data, data)
+                    else:
+                        sel.unregister(key.fd)
+                        os.close(key.fd)
+                        open_pipes -= 1
+        kill_all()
+        self.reap()
+
+    def collect_files(self, max_files, max_file_bytes, max_total):
+        """Yields (path, bytes) of new or changed regular files; sets files_truncated when a cap skips one."""
+        self.files_truncated = False
+        count = total = scanned = 0
+        stack = [""]
+        while stack:
+            rel_dir = stack.pop()
+            try:
+                with os.scandir(os.path.join(WORKSPACE, rel_dir)) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                scanned += 1
+                if scanned > MAX_SCAN:
+                    self.files_truncated = True
+                    return
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                if entry.is_symlink():
+                    continue
+                if not returnable_path(rel):
+                    self.files_truncated = True
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(rel)
+                    continue
+                if not entry.is_file(follow_symlinks=False) or rel == self.code_file:
+                    continue
+                data = read_regular(os.path.join(WORKSPACE, rel), max_file_bytes)
+                if data is None:
+                    continue
+                if self.inputs.get(rel) == hashlib.sha256(data).digest():
+                    continue
+                if count >= max_files or len(data) > max_file_bytes or total + len(data) > max_total:
+                    self.files_truncated = True
+                    continue
+                count += 1
+                total += len(data)
+                yield rel, data
+
+    def report(self):
+        req = self.req
+        for rel, data in self.collect_files(
+            int(req["max_files"]), int(req["max_file_bytes"]), int(req["max_total_file_bytes"])
+        ):
+            for start in range(0, max(len(data), 1), FILE_CHUNK):
+                chunk = data[start:start + FILE_CHUNK]
+                more = start + FILE_CHUNK < len(data)
+                send_json(FILE, {"path": rel, "b64": base64.b64encode(chunk).decode(), "more": more})
+        code = sig = None
+        if self.status is not None:
+            if os.WIFSIGNALED(self.status):
+                sig = signal.Signals(os.WTERMSIG(self.status)).name
+            else:
+                code = os.waitstatus_to_exitcode(self.status)
+        ended = self.ended if self.ended is not None else time.monotonic()
+        return {
+            "exit_code": code,
+            "signal": sig,
+            "timed_out": self.timed_out,
+            "output_limited": self.output_limited,
+            "stdout_truncated": self.truncated[STDOUT],
+            "stderr_truncated": self.truncated[STDERR],
+            "files_truncated": self.files_truncated,
+            "duration_ms": round((ended - self.started) * 1000, 1),
+        }
+
+
+def returnable_path(rel):
+    """The agent's WorkspacePath rules: a name it could not send back is skipped."""
+    try:
+        rel.encode("utf-8")  # undecodable names arrive as lone surrogates
+    except UnicodeEncodeError:
+        return False
+    return len(rel) <= 255 and not any(ord(c) < 32 or c == "\\" for c in rel)
+
+
+def read_regular(path, limit):
+    """Reads a regular file without following links; None if it is not one. Bytes past limit+1 are not read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        parts, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1024 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def main():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # user code could otherwise raise KeyboardInterrupt in PID 1
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so set_wakeup_fd wakes select on exit
+    prctl_dumpable(0)
+    try:
+        execution = Execution(read_request())
+        execution.prepare()
+        oom_before = oom_kills()
+        pipes = execution.spawn()
+        execution.pump(*pipes)
+        oom_after = oom_kills()
+        result = execution.report()
+        if oom_before is None or oom_after is None:
+            result["oom_killed"] = None  # the agent asks Docker instead
+        else:
+            result["oom_killed"] = oom_after > oom_before
+        send_json(EXIT, result)
+    except BrokenPipeError:
+        os._exit(1)  # the agent is gone; nobody to report to
+    except Exception as e:  # noqa: BLE001 - the agent must hear about every failure
+        kill_all()
+        message = str(e) if isinstance(e, RunnerError) else f"{type(e).__name__}: {e}"
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            message = "the workspace is full"
+        try:
+            send_json(ERROR, {"message": message})
+        except OSError:
+            pass
+    sys.stdout.flush()
+    os._exit(0)  # PID 1 exiting ends the container, and any process left in it
+
+
+main()
