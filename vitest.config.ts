@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          globalSetup: ["test/harness/global-setup.ts"],
           // The suites share one Docker engine and two cores: one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,

@@ -72,9 +72,7 @@ process.on("SIGTERM", () => void stopAll(0));
 
 say(`starting the Worker on ${url} (wrangler dev, state in .edgeswarm/state)...`);
 try {
-  children.push(
-    await startWrangler({ port, envFile, persistTo: join(home, "state"), logDir: join(home, "logs") }),
-  );
+  children.push(await startWrangler({ port, envFile, persistTo: join(home, "state"), logDir: join(home, "logs") }));
 } catch (err) {
   say((err as Error).message);
   await stopAll(1);
@@ -98,7 +96,10 @@ for (let i = 1; i <= agentCount; i++) {
 const smoke = await fetch(`${url}/v1/executions`, {
   method: "POST",
   headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
-  body: JSON.stringify({ language: "python", code: "import sys\nprint(f'hello from a sandbox, Python {sys.version.split()[0]}')" }),
+  body: JSON.stringify({
+    language: "python",
+    code: "import sys\nprint(f'hello from a sandbox, Python {sys.version.split()[0]}')",
+  }),
 });
 const result = (await smoke.json()) as { status?: string; stdout?: string; durationMs?: number };
 if (result.status !== "succeeded") {

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import Docker from "dockerode";
-import { ConfigError, USAGE, parseConfig } from "./config.ts";
+import { ConfigError, parseConfig, USAGE } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { Executor } from "./executor.ts";
 import { createLogger } from "./log.ts";
@@ -13,7 +13,10 @@ async function main(): Promise<number> {
   try {
     config = parseConfig(process.argv.slice(2), process.env);
   } catch (err) {
-    if (err instanceof ConfigError || (err instanceof Error && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+    if (
+      err instanceof ConfigError ||
+      (err instanceof Error && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
       process.stderr.write(`edgeswarm-agent: ${err.message}\n\n${USAGE}\n`);
       return 2;
     }
@@ -37,7 +40,9 @@ async function main(): Promise<number> {
     try {
       await docker.getImage(image).inspect();
     } catch {
-      log.warn(`image ${image} is not on this host; executions that need it will fail until it is built (npm run image:offline)`);
+      log.warn(
+        `image ${image} is not on this host; executions that need it will fail until it is built (npm run image:offline)`,
+      );
     }
   }
 

@@ -52,7 +52,10 @@ function pairs(list: string[], what: string): Record<string, string> {
 }
 
 function splitList(value: string | undefined): string[] {
-  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Parses argv and env into a config; throws ConfigError with a message that says what to fix. */
@@ -90,7 +93,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   if (!token) throw new ConfigError("--token (or EDGESWARM_AGENT_TOKEN) is required");
 
   const pool = values.pool ?? env.EDGESWARM_POOL;
-  if (pool !== undefined && !Name.safeParse(pool).success) throw new ConfigError(`--pool '${pool}' is not a valid name`);
+  if (pool !== undefined && !Name.safeParse(pool).success)
+    throw new ConfigError(`--pool '${pool}' is not a valid name`);
 
   const agentId = values.id ?? env.EDGESWARM_AGENT_ID ?? hostname();
   if (!Name.safeParse(agentId).success) {

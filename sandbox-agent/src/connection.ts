@@ -4,8 +4,8 @@ import {
   EDGESWARM_VERSION,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
-  WorkerFrame,
   parseFrame,
+  WorkerFrame,
 } from "@edgeswarm/shared";
 import WebSocket from "ws";
 import { Backoff } from "./backoff.ts";
@@ -110,7 +110,9 @@ export class Connection {
     switch (frame.type) {
       case "worker.welcome":
         this.#backoff.reset();
-        this.#log.info(`connected to pool '${frame.pool}' as ${this.#config.agentId} (capacity ${this.#config.capacity})`);
+        this.#log.info(
+          `connected to pool '${frame.pool}' as ${this.#config.agentId} (capacity ${this.#config.capacity})`,
+        );
         clearInterval(this.#heartbeat);
         this.#heartbeat = setInterval(() => this.heartbeat(), frame.heartbeatMs);
         return;

@@ -47,7 +47,11 @@ export class Executor {
     let seq = 0;
     const { type: _type, ...spec } = frame;
     void this.#runtime
-      .run({ ...spec, image }, (stream, data) => send({ type: "exec.output", executionId: id, seq: seq++, stream, data }), abort.signal)
+      .run(
+        { ...spec, image },
+        (stream, data) => send({ type: "exec.output", executionId: id, seq: seq++, stream, data }),
+        abort.signal,
+      )
       .then((outcome) => send({ type: "exec.finished", executionId: id, seq: seq++, outcome }))
       .finally(() => {
         this.#running.delete(id);

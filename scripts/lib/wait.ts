@@ -1,19 +1,25 @@
 /**
- * Resolves when `predicate` is true of a line written by `stream`, or rejects
- * after `timeoutMs` saying what it waited for and what it saw last.
+ * Resolves when `predicate` matches a line of `lines` (from line `from` on, or
+ * a line still to come), or rejects after `timeoutMs` saying what it waited for
+ * and what it saw last.
  */
 export function waitForLine(
   lines: LineLog,
   predicate: RegExp,
   timeoutMs: number,
   what: string,
+  from = 0,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const found = lines.all.find((l) => predicate.test(l));
+    const found = lines.all.slice(from).find((l) => predicate.test(l));
     if (found) return resolve(found);
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last output:\n${lines.all.slice(-15).join("\n")}`));
+      reject(
+        new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; last output:\n${lines.all.slice(-15).join("\n")}`,
+        ),
+      );
     }, timeoutMs);
     const off = lines.onLine((line) => {
       if (!predicate.test(line)) return;

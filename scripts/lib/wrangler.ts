@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { ROOT, WRANGLER } from "./paths.ts";
 import { freePort } from "./ports.ts";
 import { Proc } from "./process.ts";
@@ -20,12 +19,18 @@ export async function startWrangler(options: WranglerOptions): Promise<Proc> {
   const proc = new Proc(
     process.execPath,
     [
-      WRANGLER, "dev",
-      "--ip", options.ip ?? "127.0.0.1",
-      "--port", String(options.port),
-      "--inspector-port", String(await freePort()),
-      "--env-file", options.envFile,
-      "--persist-to", options.persistTo,
+      WRANGLER,
+      "dev",
+      "--ip",
+      options.ip ?? "127.0.0.1",
+      "--port",
+      String(options.port),
+      "--inspector-port",
+      String(await freePort()),
+      "--env-file",
+      options.envFile,
+      "--persist-to",
+      options.persistTo,
       "--show-interactive-dev-session=false",
     ],
     {
@@ -56,4 +61,3 @@ export function envFileText(vars: Record<string, string | undefined>): string {
     .map(([k, v]) => `${k}=${v}`)
     .join("\n");
 }
-

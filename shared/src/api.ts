@@ -8,6 +8,14 @@ export const LANGUAGES = ["python", "bash", "node"] as const;
 export const Language = z.enum(LANGUAGES);
 export type Language = z.infer<typeof Language>;
 
+function hasControlOrBackslash(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x5c) return true;
+  }
+  return false;
+}
+
 /**
  * A workspace-relative path: no leading `/`, no `..` segment, no empty segment,
  * no NUL or control character. Checked here and again inside the sandbox.
@@ -18,9 +26,7 @@ export const WorkspacePath = z
   .max(MAX.filePathChars)
   .refine(
     (p) =>
-      !p.startsWith("/") &&
-      !/[\u0000-\u001f\\]/.test(p) &&
-      p.split("/").every((s) => s !== "" && s !== "." && s !== ".."),
+      !p.startsWith("/") && !hasControlOrBackslash(p) && p.split("/").every((s) => s !== "" && s !== "." && s !== ".."),
     { message: "must be a relative path inside the workspace, without '..', '.' or empty segments" },
   );
 

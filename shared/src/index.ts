@@ -3,9 +3,10 @@
  * bodies, agent wire frames) is defined here once as a zod schema; the types
  * are inferred from it.
  */
-export * from "./version.ts";
-export * from "./errors.ts";
-export * from "./limits.ts";
-export * from "./ids.ts";
+
 export * from "./api.ts";
+export * from "./errors.ts";
+export * from "./ids.ts";
+export * from "./limits.ts";
+export * from "./version.ts";
 export * from "./wire.ts";

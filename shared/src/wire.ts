@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { ExecutionOutcome, Language, WorkspaceFile } from "./api.ts";
 import { ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
-import { ExecutionOutcome, Language, WorkspaceFile } from "./api.ts";
 import { Limits } from "./limits.ts";
 
 /**
@@ -121,5 +121,3 @@ export function parseFrame<T extends z.ZodType>(
   }
   return { ok: true, frame: parsed.data };
 }
-
-

@@ -1,8 +1,8 @@
 import { CLOSE_CODES, PROTOCOL_VERSION } from "@edgeswarm/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type Stack, TENANTS, startStack } from "../harness/stack.ts";
 import { within } from "../../scripts/lib/wait.ts";
+import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -30,14 +30,26 @@ describe("bad input to POST /v1/executions", () => {
   });
 
   it("answers 400 invalid_request to wrong types, naming the field", async () => {
-    const body = await expectError(await post(JSON.stringify({ language: "python", code: 42 })), 400, "invalid_request");
+    const body = await expectError(
+      await post(JSON.stringify({ language: "python", code: 42 })),
+      400,
+      "invalid_request",
+    );
     expect(JSON.stringify(body)).toContain('"path":"code"');
     await expectError(await post(JSON.stringify([1, 2])), 400, "invalid_request");
-    await expectError(await post(JSON.stringify({ language: "python", code: "", surprise: true })), 400, "invalid_request");
+    await expectError(
+      await post(JSON.stringify({ language: "python", code: "", surprise: true })),
+      400,
+      "invalid_request",
+    );
   });
 
   it("answers 400 to an unknown language", async () => {
-    const body = await expectError(await post(JSON.stringify({ language: "cobol", code: "x" })), 400, "invalid_request");
+    const body = await expectError(
+      await post(JSON.stringify({ language: "cobol", code: "x" })),
+      400,
+      "invalid_request",
+    );
     expect(JSON.stringify(body)).toContain('"path":"language"');
   });
 
@@ -78,7 +90,12 @@ describe("bad input to POST /v1/executions", () => {
 });
 
 /** A raw wire-protocol client holding a valid agent token. */
-function rawAgent(): Promise<{ ws: WebSocket; frames: unknown[]; next(): Promise<unknown>; closed: Promise<{ code: number; reason: string }> }> {
+function rawAgent(): Promise<{
+  ws: WebSocket;
+  frames: unknown[];
+  next(): Promise<unknown>;
+  closed: Promise<{ code: number; reason: string }>;
+}> {
   const ws = new WebSocket(`${stack.worker.url.replace("http", "ws")}/v1/agents/connect`, {
     headers: { Authorization: `Bearer ${TENANTS.a.token}` },
   });
@@ -111,7 +128,13 @@ describe("malformed wire messages from an agent", () => {
     const garbage = [
       "not json at all",
       JSON.stringify({ type: "agent.hello" }),
-      JSON.stringify({ type: "exec.output", executionId: "ex_000000000000000000000000", seq: -1, stream: "x", data: 1 }),
+      JSON.stringify({
+        type: "exec.output",
+        executionId: "ex_000000000000000000000000",
+        seq: -1,
+        stream: "x",
+        data: 1,
+      }),
       JSON.stringify({ type: "no.such.frame" }),
       JSON.stringify({ __proto__: { polluted: true }, type: "agent.heartbeat", inFlight: "many" }),
     ];
@@ -150,10 +173,25 @@ describe("malformed wire messages from an agent", () => {
   it("ignores output for an execution this connection does not hold", async () => {
     const raw = await rawAgent();
     raw.ws.send(
-      JSON.stringify({ type: "agent.hello", protocolVersion: PROTOCOL_VERSION, agentId: "e2e-bad-raw", version: "0", capacity: 1, images: {} }),
+      JSON.stringify({
+        type: "agent.hello",
+        protocolVersion: PROTOCOL_VERSION,
+        agentId: "e2e-bad-raw",
+        version: "0",
+        capacity: 1,
+        images: {},
+      }),
     );
     expect(await raw.next()).toMatchObject({ type: "worker.welcome" });
-    raw.ws.send(JSON.stringify({ type: "exec.output", executionId: "ex_111111111111111111111111", seq: 0, stream: "stdout", data: "forged" }));
+    raw.ws.send(
+      JSON.stringify({
+        type: "exec.output",
+        executionId: "ex_111111111111111111111111",
+        seq: 0,
+        stream: "stdout",
+        data: "forged",
+      }),
+    );
     expect(await raw.next()).toMatchObject({ type: "error", error: { code: "unknown_execution" } });
     raw.ws.close();
   });

@@ -40,7 +40,7 @@ describe("POST /v1/executions", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("Traceback (most recent call last):");
-    expect(result.stderr).toContain('line 2, in divide\n    return a / b');
+    expect(result.stderr).toContain("line 2, in divide\n    return a / b");
     expect(result.stderr).toMatch(/ZeroDivisionError: division by zero\n$/);
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitForLine } from "../../scripts/lib/wait.ts";
 import { containerAppears, containersGone, containersWith } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
-import { waitForLine } from "../../scripts/lib/wait.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -14,7 +14,10 @@ afterAll(async () => {
 describe("agent lifecycle", () => {
   it("fails an execution agent_lost when its agent is SIGKILLed, and the restarted agent removes the orphan", async () => {
     const agent = stack.agents[0]!;
-    const events = stack.api.stream({ language: "python", code: "import time\nprint('working', flush=True)\ntime.sleep(60)" });
+    const events = stack.api.stream({
+      language: "python",
+      code: "import time\nprint('working', flush=True)\ntime.sleep(60)",
+    });
     const started = await events.next();
     expect(started.value).toMatchObject({ type: "started", agentId: "e2e-life-1" });
     const id = started.value?.type === "started" ? started.value.id : "";
@@ -37,7 +40,9 @@ describe("agent lifecycle", () => {
     // The container outlived its agent; the agent's next life removes it.
     expect(await containersWith("edgeswarm.execution", id)).toHaveLength(1);
     await agent.restart();
-    expect(agent.proc.log.all.join("\n")).toMatch(/removed 1 sandbox container\(s\) left by an earlier run of e2e-life-1/);
+    expect(agent.proc.log.all.join("\n")).toMatch(
+      /removed 1 sandbox container\(s\) left by an earlier run of e2e-life-1/,
+    );
     await containersGone("edgeswarm.execution", id);
   });
 
@@ -45,7 +50,7 @@ describe("agent lifecycle", () => {
     const agent = stack.agents[0]!;
     const mark = agent.proc.log.all.length;
     await stack.worker.restart();
-    await waitForLine(agent.proc.log, /disconnected/, 10_000, "the agent to notice the restart");
+    await waitForLine(agent.proc.log, /disconnected/, 10_000, "the agent to notice the restart", mark);
     await agent.connected(30_000, mark);
     const result = await stack.api.execute({ language: "python", code: "print('back')" });
     expect(result).toMatchObject({ status: "succeeded", stdout: "back\n", agentId: "e2e-life-1" });

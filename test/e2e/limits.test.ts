@@ -19,7 +19,11 @@ async function expectHealthy() {
 describe("limits", () => {
   it("ends an infinite loop at timeoutMs with timed_out, and removes its container", async () => {
     const t0 = performance.now();
-    const result = await stack.api.execute({ language: "python", code: "while True:\n    pass\n", limits: { timeoutMs: 1000 } });
+    const result = await stack.api.execute({
+      language: "python",
+      code: "while True:\n    pass\n",
+      limits: { timeoutMs: 1000 },
+    });
     const elapsed = performance.now() - t0;
     expect(result.status).toBe("timed_out");
     expect(result.exitCode).toBeNull();

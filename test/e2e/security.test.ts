@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { AgentProcess } from "../harness/agent.ts";
 import { Api } from "../harness/api.ts";
-import { AGENT_SECRET, type Stack, TENANTS, startStack } from "../harness/stack.ts";
+import { AGENT_SECRET, type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -26,13 +26,21 @@ describe("API keys and tenants", () => {
   it("shows a tenant only its own agents", async () => {
     const a = (await (await stack.api.get("/v1/agents")).json()) as { agents: { id: string; pool: string }[] };
     expect(a.agents.map((x) => x.id)).toEqual(["e2e-sec-1"]);
-    expect(a.agents[0]).toMatchObject({ pool: TENANTS.a.pool, capacity: 2, inFlight: 0, languages: ["python", "bash"] });
+    expect(a.agents[0]).toMatchObject({
+      pool: TENANTS.a.pool,
+      capacity: 2,
+      inFlight: 0,
+      languages: ["python", "bash"],
+    });
     const b = (await (await stack.apiB.get("/v1/agents")).json()) as { agents: unknown[] };
     expect(b.agents).toEqual([]);
   });
 
   it("refuses another tenant's pool", async () => {
-    const res = await stack.apiB.raw("/v1/executions", JSON.stringify({ language: "python", code: "print(1)", pool: TENANTS.a.pool }));
+    const res = await stack.apiB.raw(
+      "/v1/executions",
+      JSON.stringify({ language: "python", code: "print(1)", pool: TENANTS.a.pool }),
+    );
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: { code: "forbidden" } });
   });

@@ -44,10 +44,7 @@ export class AgentProcess {
 
   /** Waits for the next (or an existing) "connected" log line after `afterLine`. */
   connected(timeoutMs = 30_000, afterLine = 0): Promise<string> {
-    const pattern = /connected to pool/;
-    const earlier = this.proc.log.all.slice(afterLine).find((l) => pattern.test(l));
-    if (earlier) return Promise.resolve(earlier);
-    return waitForLine(this.proc.log, pattern, timeoutMs, `agent ${this.options.id} to connect`);
+    return waitForLine(this.proc.log, /connected to pool/, timeoutMs, `agent ${this.options.id} to connect`, afterLine);
   }
 
   /** Runs the same agent again (same id), as after a crash and restart. */

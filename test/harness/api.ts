@@ -11,7 +11,11 @@ export class Api {
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { "Content-Type": "application/json", ...(this.key ? { Authorization: `Bearer ${this.key}` } : {}), ...extra };
+    return {
+      "Content-Type": "application/json",
+      ...(this.key ? { Authorization: `Bearer ${this.key}` } : {}),
+      ...extra,
+    };
   }
 
   /** POSTs raw text; for bad-input tests. */

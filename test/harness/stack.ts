@@ -1,4 +1,4 @@
-import { AgentProcess, type AgentOptions } from "./agent.ts";
+import { type AgentOptions, AgentProcess } from "./agent.ts";
 import { Api } from "./api.ts";
 import { WorkerProcess } from "./worker.ts";
 

@@ -74,7 +74,10 @@ export function bearer(header: string | undefined | null): string | undefined {
 }
 
 /** The tenant an API key belongs to; throws 401 `unauthorized` for none or a wrong one. */
-export async function authenticateTenant(header: string | undefined | null, apiKeys: string | undefined): Promise<Tenant> {
+export async function authenticateTenant(
+  header: string | undefined | null,
+  apiKeys: string | undefined,
+): Promise<Tenant> {
   const key = bearer(header);
   if (!key) throw new ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'");
   const entry = await lookup(await loadEntries(apiKeys, ApiKeys, "EDGESWARM_API_KEYS"), key);
@@ -83,7 +86,10 @@ export async function authenticateTenant(header: string | undefined | null, apiK
 }
 
 /** The pool an agent token admits to; throws 401 `unauthorized` for none or a wrong one. */
-export async function authenticateAgent(header: string | undefined | null, tokens: string | undefined): Promise<string> {
+export async function authenticateAgent(
+  header: string | undefined | null,
+  tokens: string | undefined,
+): Promise<string> {
   const token = bearer(header);
   if (!token) throw new ApiError(401, "unauthorized", "missing agent token: send 'Authorization: Bearer <token>'");
   const pool = await lookup(await loadEntries(tokens, AgentTokens, "EDGESWARM_AGENT_TOKENS"), token);

@@ -2,13 +2,13 @@ import {
   ExecutionRequest,
   type ExecutionResult,
   type ExecutionSummary,
-  REQUEST_MAXIMA,
   newExecutionId,
+  REQUEST_MAXIMA,
 } from "@edgeswarm/shared";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
-import { ExecuteBody, poolUrl, POOL_PATHS } from "../pool/internal.ts";
+import { type ExecuteBody, POOL_PATHS, poolUrl } from "../pool/internal.ts";
 import { ApiError } from "./api-error.ts";
 import { limitBody, parseBody } from "./body.ts";
 import { readEvents } from "./ndjson.ts";
@@ -50,7 +50,10 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
       // A comment line now and then keeps idle proxies from closing the stream,
       // and is how a vanished caller is noticed: workerd learns of a closed
       // connection only when a write to it fails.
-      const keepAlive = setInterval(() => void sse.write(": keep-alive\n\n").catch(() => aborted.abort()), SSE_KEEPALIVE_MS);
+      const keepAlive = setInterval(
+        () => void sse.write(": keep-alive\n\n").catch(() => aborted.abort()),
+        SSE_KEEPALIVE_MS,
+      );
       let finished = false;
       try {
         for await (const event of events) {

@@ -4,7 +4,10 @@ import { ExecutionEvent } from "@edgeswarm/shared";
  * Reads the PoolDO's execution stream: one JSON event per line. A line that is
  * not a valid event ends the stream with an error (the DO is ours; this is a bug).
  */
-export async function* readEvents(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<ExecutionEvent> {
+export async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<ExecutionEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   // Cancel the reader itself: a generator's return() would wait for a read that
   // may not come for minutes (a sleeping program writes nothing).

@@ -66,7 +66,10 @@ export class LeaseTable {
 }
 
 /** An outcome for an execution that never reported its own. */
-export function failedOutcome(code: "agent_lost" | "execution_lost" | "sandbox_error", message: string): ExecutionOutcome {
+export function failedOutcome(
+  code: "agent_lost" | "execution_lost" | "sandbox_error",
+  message: string,
+): ExecutionOutcome {
   return {
     status: "error",
     exitCode: null,

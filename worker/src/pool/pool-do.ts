@@ -7,15 +7,15 @@ import {
   type ExecutionEvent,
   type Language,
   PROTOCOL_VERSION,
-  type WorkerFrame,
   parseFrame,
   resolveLimits,
+  type WorkerFrame,
 } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
 import { errorResponse } from "../http/api-error.ts";
-import { type AgentInfo, type SocketState, agentFromHello, readState, toSummary, writeState } from "./agents.ts";
+import { type AgentInfo, agentFromHello, readState, type SocketState, toSummary, writeState } from "./agents.ts";
 import { ExecuteBody, POOL_HEADER, POOL_PATHS } from "./internal.ts";
-import { type Lease, LeaseTable, failedOutcome } from "./leases.ts";
+import { failedOutcome, type Lease, LeaseTable } from "./leases.ts";
 import { pickAgent } from "./scheduler.ts";
 
 /** How often agents heartbeat; the Worker tells them in `worker.welcome`. */
@@ -194,7 +194,12 @@ export class PoolDO extends DurableObject<Env> {
       state.agent = agentFromHello(frame);
       state.lastSeen = Date.now();
       writeState(ws, state);
-      send(ws, { type: "worker.welcome", protocolVersion: PROTOCOL_VERSION, pool: state.pool, heartbeatMs: HEARTBEAT_MS });
+      send(ws, {
+        type: "worker.welcome",
+        protocolVersion: PROTOCOL_VERSION,
+        pool: state.pool,
+        heartbeatMs: HEARTBEAT_MS,
+      });
       return;
     }
     if (!state.agent) return this.#reject(ws, state, "say agent.hello first");
@@ -219,7 +224,11 @@ export class PoolDO extends DurableObject<Env> {
           return;
         }
         if (frame.seq !== lease.nextSeq) {
-          return this.#reject(ws, state, `execution ${frame.executionId}: expected seq ${lease.nextSeq}, got ${frame.seq}`);
+          return this.#reject(
+            ws,
+            state,
+            `execution ${frame.executionId}: expected seq ${lease.nextSeq}, got ${frame.seq}`,
+          );
         }
         lease.nextSeq++;
         if (frame.type === "exec.output") lease.emit({ type: frame.stream, data: frame.data });
