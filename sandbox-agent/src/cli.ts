@@ -1,12 +1,14 @@
-import { readFile } from "node:fs/promises";
 import Docker from "dockerode";
 import { ConfigError, parseConfig, USAGE } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { Executor } from "./executor.ts";
 import { createLogger } from "./log.ts";
-import { DockerRuntime } from "./runtime/docker.ts";
+import { DockerRuntime, loadRunnerSource } from "./runtime/docker.ts";
 
 const log = createLogger();
+
+/** How often the agent sweeps its own finished containers that were not removed. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 async function main(): Promise<number> {
   let config: ReturnType<typeof parseConfig>;
@@ -46,13 +48,23 @@ async function main(): Promise<number> {
     }
   }
 
-  const runnerSource = await readFile(new URL("./runtime/runner.py", import.meta.url), "utf8");
+  const runnerSource = await loadRunnerSource();
   const runtime = new DockerRuntime({ docker, agentId: config.agentId, runnerSource, runtime: config.runtime });
   const reaped = await runtime.reap();
   if (reaped > 0) log.info(`removed ${reaped} sandbox container(s) left by an earlier run of ${config.agentId}`);
 
   const executor = new Executor({ runtime, images: config.images, capacity: config.capacity });
   const connection = new Connection(config, executor, log);
+
+  // Removal happens off the request path and can fail (a busy daemon); sweep up
+  // whatever is labelled for this agent and no longer running.
+  const sweep = setInterval(() => {
+    runtime.reap(executor.runningIds()).then(
+      (n) => n > 0 && log.debug(`swept ${n} finished sandbox container(s)`),
+      (err: unknown) => log.warn(`sweep failed: ${(err as Error).message}`),
+    );
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
 
   return new Promise<number>((resolve) => {
     let stopping = false;

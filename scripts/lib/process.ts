@@ -30,6 +30,11 @@ export class Proc {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Sends `signal` to the process group without waiting (SIGSTOP, SIGCONT, ...). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child.pid && this.running) process.kill(-this.child.pid, signal);
+  }
+
   /**
    * Sends `signal` to the whole process group and waits until every process in
    * it has exited (wrangler's workerd child too: a new one must not find the old

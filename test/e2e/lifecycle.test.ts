@@ -46,6 +46,40 @@ describe("agent lifecycle", () => {
     await containersGone("edgeswarm.execution", id);
   });
 
+  it("fails an execution agent_lost when its agent falls silent with the connection still open", async () => {
+    const agent = stack.agents[0]!;
+    const events = stack.api.stream({
+      language: "python",
+      code: "import time\nprint('working', flush=True)\ntime.sleep(120)",
+    });
+    const started = await events.next();
+    const id = started.value?.type === "started" ? started.value.id : "";
+    expect((await events.next()).value).toMatchObject({ type: "stdout", data: "working\n" });
+
+    // A frozen process keeps its TCP connection open but sends no heartbeat.
+    const mark = agent.proc.log.all.length;
+    const frozenAt = performance.now();
+    agent.proc.signal("SIGSTOP");
+    try {
+      const rest = [];
+      for await (const event of events) rest.push(event);
+      expect(rest).toEqual([
+        expect.objectContaining({
+          type: "finished",
+          result: expect.objectContaining({ id, error: expect.objectContaining({ code: "agent_lost" }) }),
+        }),
+      ]);
+      // By design 15 s of silence, found by a sweep every 5 s: at most 20 s, plus
+      // the alarm's own scheduling slack on a loaded machine (README: agent loss).
+      expect(performance.now() - frozenAt).toBeLessThan(25_000);
+    } finally {
+      agent.proc.signal("SIGCONT");
+    }
+    // Thawed, the agent learns its connection is gone, stops the orphan, and reconnects.
+    await agent.connected(30_000, mark);
+    await containersGone("edgeswarm.execution", id);
+  });
+
   it("reconnects by itself after the Worker restarts", async () => {
     const agent = stack.agents[0]!;
     const mark = agent.proc.log.all.length;

@@ -446,4 +446,21 @@ describe("DockerRuntime (real Docker)", { timeout: TEST_TIMEOUT }, () => {
     await expect(left.inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(await runtime.reap()).toBe(0);
   });
+
+  it("sweeps spare the executions still running", async () => {
+    const make = (executionId: string) =>
+      docker.createContainer({
+        Image: IMAGE,
+        Cmd: ["true"],
+        Labels: { [LABELS.managed]: "true", [LABELS.agent]: AGENT_ID, [LABELS.execution]: executionId },
+        HostConfig: { NetworkMode: "none" },
+      });
+    const liveId = newExecutionId();
+    const live = await make(liveId);
+    const stale = await make(newExecutionId());
+    expect(await runtime.reap(new Set([liveId]))).toBe(1);
+    await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await live.inspect()).Id).toBe(live.id);
+    expect(await runtime.reap()).toBe(1);
+  });
 });

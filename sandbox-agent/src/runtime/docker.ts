@@ -215,13 +215,17 @@ export class DockerRuntime implements SandboxRuntime {
     }
   }
 
-  /** Removes every container labelled with this agent id, running or not; returns how many went. */
-  async reap(): Promise<number> {
+  /**
+   * Removes every container labelled with this agent id, running or not, except
+   * those of the executions in `except`; returns how many went.
+   */
+  async reap(except: ReadonlySet<string> = new Set()): Promise<number> {
     const list = await this.#docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.agent}=${this.#opts.agentId}`] },
     });
-    const results = await Promise.all(list.map((c) => removeContainer(this.#docker.getContainer(c.Id))));
+    const stale = list.filter((c) => !except.has(c.Labels?.[LABELS.execution] ?? ""));
+    const results = await Promise.all(stale.map((c) => removeContainer(this.#docker.getContainer(c.Id))));
     return results.filter(Boolean).length;
   }
 

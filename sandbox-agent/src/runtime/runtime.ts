@@ -18,8 +18,12 @@ export interface SandboxRuntime {
    * `signal` kills the sandbox and resolves `status: "cancelled"`.
    */
   run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome>;
-  /** Removes every sandbox this agent id left behind (an earlier life's leftovers). */
-  reap(): Promise<number>;
+  /**
+   * Removes every sandbox labelled with this agent id except those of the
+   * executions in `except`: at start, an earlier life's leftovers; later, a
+   * periodic sweep for anything a failed removal left.
+   */
+  reap(except?: ReadonlySet<string>): Promise<number>;
   /** Waits for pending sandbox removals; call on shutdown. */
   close(): Promise<void>;
 }
