@@ -41,7 +41,7 @@ try {
   fail((err as Error).message);
 }
 
-const home = join(ROOT, ".edgeswarm");
+const home = process.env.EDGESWARM_HOME || join(ROOT, ".edgeswarm");
 await mkdir(home, { recursive: true });
 const envFile = join(home, "worker.env");
 await writeFile(
@@ -70,7 +70,7 @@ async function stopAll(code: number): Promise<never> {
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
 
-say(`starting the Worker on ${url} (wrangler dev, state in .edgeswarm/state)...`);
+say(`starting the Worker on ${url} (wrangler dev, state in ${home}/state)...`);
 try {
   children.push(await startWrangler({ port, envFile, persistTo: join(home, "state"), logDir: join(home, "logs") }));
 } catch (err) {
@@ -79,15 +79,17 @@ try {
 }
 
 for (let i = 1; i <= agentCount; i++) {
+  // Ids stable per port: a restarted stack reaps its own leftovers, never another stack's.
+  const id = `local-${port}-${i}`;
   const agent = new Proc(
     process.execPath,
-    [AGENT_BIN, "--url", url, "--token", agentToken, "--id", `local-${i}`, "--capacity", "4"],
+    [AGENT_BIN, "--url", url, "--token", agentToken, "--id", id, "--capacity", "4"],
     process.env,
     ROOT,
   );
   children.push(agent);
-  agent.log.onLine((line) => process.stdout.write(`  [agent local-${i}] ${line}\n`));
-  await waitForLine(agent.log, /connected to pool/, 30_000, `agent local-${i} to connect`).catch(async (err) => {
+  agent.log.onLine((line) => process.stdout.write(`  [agent ${id}] ${line}\n`));
+  await waitForLine(agent.log, /connected to pool/, 30_000, `agent ${id} to connect`).catch(async (err) => {
     say((err as Error).message);
     await stopAll(1);
   });

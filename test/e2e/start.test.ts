@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/lib/paths.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
+import { Proc } from "../../scripts/lib/process.ts";
+import { waitForLine } from "../../scripts/lib/wait.ts";
+import { Api } from "../harness/api.ts";
+import { containersWith } from "../harness/docker.ts";
+
+// The README's Quick start, for real: `npm start` runs the script below.
+let proc: Proc | undefined;
+let home = "";
+afterAll(async () => {
+  await proc?.stop("SIGKILL");
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe("npm start", () => {
+  it("starts the Worker and two agents, runs a smoke execution, and stops everything on Ctrl-C", async () => {
+    const port = await freePort();
+    home = await mkdtemp(join(tmpdir(), "edgeswarm-start-"));
+    const key = "start-test-key-0001";
+    proc = new Proc(
+      process.execPath,
+      ["scripts/start.mjs"],
+      { ...process.env, PORT: String(port), EDGESWARM_API_KEY: key, EDGESWARM_AGENTS: "2", EDGESWARM_HOME: home },
+      ROOT,
+    );
+    await waitForLine(proc.log, /edgeswarm is running/, 120_000, "npm start to say it is running");
+    const out = proc.log.all.join("\n");
+    expect(out).toMatch(/smoke execution succeeded: hello from a sandbox, Python 3\.\d+/);
+    expect(out).toContain(`URL       http://127.0.0.1:${port}`);
+    expect(out).toContain(`API key   ${key}`);
+
+    const api = new Api(`http://127.0.0.1:${port}`, key);
+    const agents = (await (await api.get("/v1/agents")).json()) as { agents: { id: string }[] };
+    expect(agents.agents.map((a) => a.id)).toEqual([`local-${port}-1`, `local-${port}-2`]);
+    expect((await api.execute({ language: "python", code: "print(6 * 7)" })).stdout).toBe("42\n");
+
+    // Ctrl-C reaches the start script (its children run in their own groups).
+    proc.child.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    for (const id of [`local-${port}-1`, `local-${port}-2`]) {
+      expect(await containersWith("edgeswarm.agent", id)).toEqual([]);
+    }
+  });
+
+  it("says clearly when Docker is unreachable, without a stack trace", async () => {
+    const failing = new Proc(
+      process.execPath,
+      ["scripts/start.mjs"],
+      { ...process.env, DOCKER_HOST: "unix:///nonexistent/docker.sock", PORT: String(await freePort()) },
+      ROOT,
+    );
+    expect(await failing.exited).toBe(1);
+    const out = failing.log.all.join("\n");
+    expect(out).toContain("edgeswarm: cannot reach the Docker engine");
+    expect(out).toContain("Start Docker");
+    expect(out).not.toMatch(/\n\s+at /);
+  });
+});
