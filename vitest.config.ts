@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{shared,worker,sandbox-agent,client}/src/**/*.test.ts"],
+          include: ["{shared,worker,sandbox-agent,client}/src/**/*.test.ts", "bench/**/*.test.ts"],
         },
       },
       {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, connectUrl, DEFAULT_IMAGE, parseConfig } from "./config.ts";
+
+const base = ["--url", "https://edge.example", "--token", "t0ken-secret"];
+
+describe("parseConfig", () => {
+  it("applies defaults", () => {
+    const config = parseConfig([...base, "--id", "node-1"], {});
+    expect(config).toMatchObject({
+      agentId: "node-1",
+      capacity: 4,
+      images: { python: DEFAULT_IMAGE, bash: DEFAULT_IMAGE },
+      labels: {},
+      pool: undefined,
+    });
+  });
+
+  it("reads the environment when flags are absent, and flags win", () => {
+    const env = {
+      EDGESWARM_URL: "http://127.0.0.1:8787",
+      EDGESWARM_AGENT_TOKEN: "env-token-1",
+      EDGESWARM_AGENT_ID: "from-env",
+      EDGESWARM_CAPACITY: "7",
+      EDGESWARM_IMAGES: "python=img/py:1, node=img/node:2",
+      EDGESWARM_LABELS: "zone=a,gpu=none",
+    };
+    const config = parseConfig(["--capacity", "3"], env);
+    expect(config).toMatchObject({
+      token: "env-token-1",
+      agentId: "from-env",
+      capacity: 3,
+      images: { python: "img/py:1", node: "img/node:2" },
+      labels: { zone: "a", gpu: "none" },
+    });
+  });
+
+  it.each([
+    [["--token", "x"], "--url"],
+    [["--url", "https://x"], "--token"],
+    [[...base, "--capacity", "0"], "--capacity"],
+    [[...base, "--capacity", "2.5"], "--capacity"],
+    [[...base, "--image", "cobol=x"], "unknown language"],
+    [[...base, "--label", "novalue"], "KEY=VALUE"],
+    [[...base, "--id", "bad id"], "agent id"],
+    [["--url", "ftp://x", "--token", "t"], "http(s)"],
+  ])("refuses %j with a message naming %s", (argv, fragment) => {
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError);
+    expect(() => parseConfig(argv, {})).toThrow(fragment);
+  });
+});
+
+describe("connectUrl", () => {
+  it("maps http to ws and https to wss, with the pool", () => {
+    const config = parseConfig([...base, "--id", "n", "--pool", "gpu"], {});
+    if (config === "help") throw new Error("unexpected help");
+    expect(connectUrl(config)).toBe("wss://edge.example/v1/agents/connect?pool=gpu");
+    expect(connectUrl({ ...config, url: new URL("http://127.0.0.1:8787"), pool: undefined })).toBe(
+      "ws://127.0.0.1:8787/v1/agents/connect",
+    );
+  });
+});
