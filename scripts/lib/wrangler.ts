@@ -42,16 +42,21 @@ export async function startWrangler(options: WranglerOptions): Promise<Proc> {
     },
     ROOT,
   );
-  await Promise.race([
-    waitForLine(proc.log, /Ready on http/, 90_000, "wrangler dev to be ready"),
-    proc.exited.then((code) => {
-      throw new Error(`wrangler dev exited with ${code} before it was ready:\n${proc.log.all.slice(-20).join("\n")}`);
-    }),
-  ]);
-  // "Ready" can precede the first request being served; one request proves it.
-  const res = await fetch(`http://127.0.0.1:${options.port}/healthz`);
-  if (!res.ok) throw new Error(`the Worker answered /healthz with ${res.status}`);
-  return proc;
+  try {
+    await Promise.race([
+      waitForLine(proc.log, /Ready on http/, 90_000, "wrangler dev to be ready"),
+      proc.exited.then((code) => {
+        throw new Error(`wrangler dev exited with ${code} before it was ready:\n${proc.log.all.slice(-20).join("\n")}`);
+      }),
+    ]);
+    // "Ready" can precede the first request being served; one request proves it.
+    const res = await fetch(`http://127.0.0.1:${options.port}/healthz`);
+    if (!res.ok) throw new Error(`the Worker answered /healthz with ${res.status}`);
+    return proc;
+  } catch (err) {
+    await proc.stop("SIGKILL"); // leave nothing behind holding the port or the state
+    throw err;
+  }
 }
 
 /** Writes KEY=VALUE lines for wrangler's --env-file. */

@@ -1,0 +1,28 @@
+import { readFile } from "node:fs/promises";
+import { availableParallelism, cpus, release, totalmem, type } from "node:os";
+import { docker } from "./docker.ts";
+
+/** What the figures were measured on; without it they cannot be compared. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  kernel: string;
+  docker: string;
+  node: string;
+}
+
+export async function machineInfo(): Promise<Machine> {
+  const cpuinfo = await readFile("/proc/cpuinfo", "utf8").catch(() => "");
+  // Some CPUs (many ARM ones) have no "model name" line; os.cpus() guesses then.
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
+  const version = await docker.version();
+  return {
+    cpu,
+    cores: availableParallelism(),
+    ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: `${type()} ${release()}`,
+    docker: version.Version,
+    node: process.version,
+  };
+}

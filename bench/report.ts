@@ -1,0 +1,69 @@
+import type { Machine } from "./machine.ts";
+import type { Summary } from "./stats.ts";
+
+/** Everything one bench run found; written as bench/results/latest.json. */
+export interface BenchResult {
+  date: string;
+  workload: string;
+  concurrency: number;
+  n: number;
+  warmup: number;
+  machine: Machine;
+  scenarios: { name: string; title: string; summary: Summary; samplesMs: number[] }[];
+  /** Each scenario's p50 and p95 divided by the baseline's: below 1 is faster than the baseline. */
+  ratios: { of: string; to: string; p50: number; p95: number }[];
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Builds the result, rounding times to 0.01 ms and ratios to 0.001 (more would be noise). */
+export function buildResult(
+  base: Omit<BenchResult, "scenarios" | "ratios">,
+  scenarios: { name: string; title: string; summary: Summary; samplesMs: number[] }[],
+  baseline: string,
+): BenchResult {
+  const rounded = scenarios.map((s) => ({
+    ...s,
+    summary: Object.fromEntries(
+      Object.entries(s.summary).map(([k, v]) => [k, k === "n" ? v : round(v, 2)]),
+    ) as unknown as Summary,
+    samplesMs: s.samplesMs.map((x) => round(x, 2)),
+  }));
+  const to = scenarios.find((s) => s.name === baseline);
+  if (!to) throw new Error(`no baseline scenario '${baseline}'`);
+  const ratios = scenarios
+    .filter((s) => s !== to)
+    .map((s) => ({
+      of: s.name,
+      to: to.name,
+      p50: round(s.summary.p50 / to.summary.p50, 3),
+      p95: round(s.summary.p95 / to.summary.p95, 3),
+    }));
+  return { ...base, scenarios: rounded, ratios };
+}
+
+/** The human-readable table of a result. */
+export function formatTable(r: BenchResult): string {
+  const width = Math.max(6, ...r.scenarios.map((s) => s.title.length));
+  const num = (x: number) => x.toFixed(1).padStart(9);
+  const m = r.machine;
+  return [
+    `edgeswarm bench: ${r.workload}, concurrency ${r.concurrency}, ${r.n} runs each after ${r.warmup} warm-ups, interleaved`,
+    "",
+    `  ${"method".padEnd(width)}   p50 ms   p95 ms  mean ms`,
+    ...r.scenarios.map(
+      (s) => `  ${s.title.padEnd(width)}${num(s.summary.p50)}${num(s.summary.p95)}${num(s.summary.mean)}`,
+    ),
+    "",
+    ...r.ratios.map(
+      (x) => `  ${`${x.of} / ${x.to}`.padEnd(width)}  p50 ${x.p50.toFixed(2)}x  p95 ${x.p95.toFixed(2)}x`,
+    ),
+    "",
+    `  cpu     ${m.cpu}, ${m.cores} cores`,
+    `  ram     ${m.ramGiB} GiB`,
+    `  kernel  ${m.kernel}`,
+    `  docker  ${m.docker}`,
+    `  node    ${m.node}`,
+    "",
+  ].join("\n");
+}
