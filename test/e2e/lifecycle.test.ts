@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForLine } from "../../scripts/lib/wait.ts";
 import { containerAppears, containersGone, containersWith } from "../harness/docker.ts";
+import { readUntilStdout } from "../harness/api.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 let stack: Stack;
@@ -21,7 +22,7 @@ describe("agent lifecycle", () => {
     const started = await events.next();
     expect(started.value).toMatchObject({ type: "started", agentId: "e2e-life-1" });
     const id = started.value?.type === "started" ? started.value.id : "";
-    expect((await events.next()).value).toMatchObject({ type: "stdout", data: "working\n" });
+    await readUntilStdout(events, "working\n");
     await containerAppears("edgeswarm.execution", id);
 
     const killedAt = performance.now();
@@ -54,7 +55,7 @@ describe("agent lifecycle", () => {
     });
     const started = await events.next();
     const id = started.value?.type === "started" ? started.value.id : "";
-    expect((await events.next()).value).toMatchObject({ type: "stdout", data: "working\n" });
+    await readUntilStdout(events, "working\n");
 
     // A frozen process keeps its TCP connection open but sends no heartbeat.
     const mark = agent.proc.log.all.length;

@@ -67,3 +67,20 @@ export class Api {
     return fetch(`${this.url}${path}`, { headers: this.headers() });
   }
 }
+
+/**
+ * Reads an execution's events until its stdout so far contains `text` (chunk
+ * boundaries are the program's writes, so never expect one chunk).
+ */
+export async function readUntilStdout(
+  events: AsyncGenerator<ExecutionEvent & { at: number }>,
+  text: string,
+): Promise<void> {
+  let seen = "";
+  for (;;) {
+    const { value, done } = await events.next();
+    if (done) throw new Error(`the stream ended before stdout contained ${JSON.stringify(text)} (got ${JSON.stringify(seen)})`);
+    if (value.type === "stdout") seen += value.data;
+    if (seen.includes(text)) return;
+  }
+}
