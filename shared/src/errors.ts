@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   "files_truncated",
   "unknown_execution",
   // server side
+  "model_not_configured",
+  "invalid_state",
   "misconfigured",
   "pool_unavailable",
   "internal_error",

@@ -6,7 +6,9 @@
 
 export * from "./api.ts";
 export * from "./errors.ts";
+export * from "./events.ts";
 export * from "./ids.ts";
 export * from "./limits.ts";
+export * from "./runs.ts";
 export * from "./version.ts";
 export * from "./wire.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForLine } from "../../scripts/lib/wait.ts";
-import { containerAppears, containersGone, containersWith } from "../harness/docker.ts";
 import { readUntilStdout } from "../harness/api.ts";
+import { containerAppears, containersGone, containersWith } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 let stack: Stack;

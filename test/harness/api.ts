@@ -79,7 +79,8 @@ export async function readUntilStdout(
   let seen = "";
   for (;;) {
     const { value, done } = await events.next();
-    if (done) throw new Error(`the stream ended before stdout contained ${JSON.stringify(text)} (got ${JSON.stringify(seen)})`);
+    if (done)
+      throw new Error(`the stream ended before stdout contained ${JSON.stringify(text)} (got ${JSON.stringify(seen)})`);
     if (value.type === "stdout") seen += value.data;
     if (seen.includes(text)) return;
   }

@@ -26,8 +26,14 @@ export interface Stack {
  * Starts the Worker and `agents` sandbox agents in tenant A's pool. Each agent
  * id is prefixed with `prefix`, so suites can find their own containers.
  */
-export async function startStack(prefix: string, agents = 1, capacity = 2): Promise<Stack> {
+export async function startStack(
+  prefix: string,
+  agents = 1,
+  capacity = 2,
+  vars: Record<string, string> = {},
+): Promise<Stack> {
   const worker = await WorkerProcess.start({
+    vars,
     apiKeys: {
       [TENANTS.a.key]: { tenant: "tenant-a", pools: [TENANTS.a.pool] },
       [TENANTS.b.key]: { tenant: "tenant-b", pools: [TENANTS.b.pool] },

@@ -1,8 +1,12 @@
 import type { PoolDO } from "./pool/pool-do.ts";
+import type { RunIndexDO } from "./run/index-do.ts";
+import type { RunDO } from "./run/run-do.ts";
 
 /** The Worker's bindings, vars and secrets (see wrangler.toml and the README). */
 export interface Env {
   POOL: DurableObjectNamespace<PoolDO>;
+  RUN: DurableObjectNamespace<RunDO>;
+  RUN_INDEX: DurableObjectNamespace<RunIndexDO>;
   /** JSON: `{"<api key>": {"tenant": "acme", "pools": ["default"]}}`. A secret. */
   EDGESWARM_API_KEYS?: string;
   /** JSON: `{"<agent token>": "<pool>"}`. A secret. */
@@ -12,4 +16,6 @@ export interface Env {
   OPENAI_API_KEY?: string;
   ANTHROPIC_BASE_URL?: string;
   OPENAI_BASE_URL?: string;
+  /** How long a run waits for a free sandbox before failing no_sandbox_available (ms; default 60000). */
+  EDGESWARM_NO_SANDBOX_WAIT_MS?: string;
 }

@@ -5,8 +5,11 @@ import { authenticateTenant } from "./auth.ts";
 import { agentConnect, agents } from "./http/agents.ts";
 import { ApiError, apiErrorResponse, errorResponse } from "./http/api-error.ts";
 import { executions } from "./http/executions.ts";
+import { runs } from "./http/runs.ts";
 
 export { PoolDO } from "./pool/pool-do.ts";
+export { RunIndexDO } from "./run/index-do.ts";
+export { RunDO } from "./run/run-do.ts";
 
 const app = new Hono<AppEnv>();
 
@@ -21,6 +24,7 @@ app.use("/v1/*", async (c, next) => {
 });
 app.route("/v1/executions", executions);
 app.route("/v1/agents", agents);
+app.route("/v1/runs", runs);
 
 app.notFound((c) => errorResponse(404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 

@@ -1,0 +1,140 @@
+import { z } from "zod";
+import { ExecutionStatus, Language } from "./api.ts";
+import { Limits } from "./limits.ts";
+import { PlanStep, Provider, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
+
+/**
+ * The events of a run: its append-only log and its message bus. Each event is
+ * written first and acted on after, so the log alone is enough to re-drive a
+ * run after a restart. `v` is the schema version of the payload.
+ */
+export const EVENT_VERSION = 1;
+
+export const EventSource = z.enum(["api", "planner", "coder", "executor", "loop"]);
+export type EventSource = z.infer<typeof EventSource>;
+
+const ModelRef = z.object({ provider: Provider, model: z.string(), baseUrl: z.string().nullable() });
+export type ModelRef = z.infer<typeof ModelRef>;
+
+const ToolCallRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+  raw: z.string().optional(),
+});
+export type ToolCallRecord = z.infer<typeof ToolCallRecord>;
+
+/** Each event type and its payload. */
+export const EVENT_PAYLOADS = {
+  "run.created": z.object({
+    task: z.string(),
+    tenant: z.string(),
+    planner: ModelRef.nullable(),
+    coder: ModelRef,
+    maxIterations: z.number().int(),
+    tokenBudget: z.number().int().nullable(),
+    timeoutMs: z.number().int(),
+    approval: z.enum(["never", "always"]),
+    limits: Limits,
+    pool: z.string(),
+    metadata: z.record(z.string(), z.string()).nullable(),
+    webhookUrl: z.string().nullable(),
+    files: z.array(z.string()),
+  }),
+  "plan.created": z.object({ steps: z.array(PlanStep), skipped: z.boolean(), usage: TokenUsage.nullable() }),
+  "step.started": z.object({ step: z.number().int() }),
+  "coder.replied": z.object({
+    step: z.number().int(),
+    text: z.string(),
+    toolCalls: z.array(ToolCallRecord),
+    usage: TokenUsage,
+  }),
+  "tool.rejected": z.object({ step: z.number().int(), toolCallId: z.string(), name: z.string(), message: z.string() }),
+  "approval.requested": z.object({
+    step: z.number().int(),
+    toolCallId: z.string(),
+    language: Language,
+    code: z.string(),
+  }),
+  "approval.decided": z.object({ toolCallId: z.string(), approve: z.boolean(), reason: z.string().nullable() }),
+  "execution.finished": z.object({
+    step: z.number().int(),
+    iteration: z.number().int(),
+    toolCallId: z.string(),
+    executionId: z.string().nullable(),
+    agentId: z.string().nullable(),
+    language: Language,
+    status: ExecutionStatus,
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    durationMs: z.number(),
+    stdout: z.string(),
+    stderr: z.string(),
+    truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+    /** Workspace paths the execution wrote or changed (their content is in the run's file store). */
+    files: z.array(z.string()),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  }),
+  "execution.retry": z.object({
+    toolCallId: z.string(),
+    attempt: z.number().int(),
+    reason: z.enum(["agent_lost", "no_sandbox"]),
+    delayMs: z.number().int(),
+    message: z.string(),
+  }),
+  "model.retry": z.object({
+    role: z.enum(["planner", "coder"]),
+    attempt: z.number().int(),
+    delayMs: z.number().int(),
+    message: z.string(),
+  }),
+  "step.finished": z.object({
+    step: z.number().int(),
+    summary: z.string(),
+    code: z.string(),
+    verdict: z.enum(["success", "failure"]),
+  }),
+  "run.finished": z.object({
+    status: RunStatus,
+    reason: RunEndReason.nullable(),
+    message: z.string().nullable(),
+  }),
+} as const;
+
+export type RunEventType = keyof typeof EVENT_PAYLOADS;
+export const RUN_EVENT_TYPES = Object.keys(EVENT_PAYLOADS) as RunEventType[];
+
+function eventSchema<T extends RunEventType>(type: T) {
+  return z.object({
+    seq: z.number().int().min(1),
+    type: z.literal(type),
+    source: EventSource,
+    at: z.string(),
+    v: z.literal(EVENT_VERSION),
+    payload: EVENT_PAYLOADS[type],
+  });
+}
+
+export const RunEvent = z.discriminatedUnion(
+  "type",
+  RUN_EVENT_TYPES.map((t) => eventSchema(t)) as unknown as [
+    ReturnType<typeof eventSchema<RunEventType>>,
+    ...ReturnType<typeof eventSchema<RunEventType>>[],
+  ],
+);
+
+/** One event as stored and as served, typed by its `type`. */
+export type RunEventOf<T extends RunEventType> = {
+  seq: number;
+  type: T;
+  source: EventSource;
+  at: string;
+  v: typeof EVENT_VERSION;
+  payload: z.infer<(typeof EVENT_PAYLOADS)[T]>;
+};
+export type RunEvent = { [T in RunEventType]: RunEventOf<T> }[RunEventType];
+export type PayloadOf<T extends RunEventType> = z.infer<(typeof EVENT_PAYLOADS)[T]>;
+
+/** `GET /v1/runs/:id/events` as JSON: a page of events after `?after=`. */
+export const EventPage = z.object({ events: z.array(RunEvent), next: z.number().int(), done: z.boolean() });
+export type EventPage = { events: RunEvent[]; next: number; done: boolean };

@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { WorkspaceFile } from "./api.ts";
+import { Name } from "./ids.ts";
+import { LimitsInput } from "./limits.ts";
+
+/** Run ids: `run_` and 24 lowercase hex digits. */
+export const RunId = z.string().regex(/^run_[0-9a-f]{24}$/);
+export type RunId = z.infer<typeof RunId>;
+
+export function newRunId(): RunId {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `run_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export const PROVIDERS = ["anthropic", "openai", "openai-compatible"] as const;
+export const Provider = z.enum(PROVIDERS);
+export type Provider = z.infer<typeof Provider>;
+
+/** A role's model: the provider, the model name, and an optional base URL. */
+export const RoleModel = z
+  .object({
+    provider: Provider,
+    model: z.string().min(1).max(200).optional(),
+    baseUrl: z
+      .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+      .max(2048)
+      .optional(),
+  })
+  .strict();
+export type RoleModel = z.infer<typeof RoleModel>;
+
+export const RUN_MAXIMA = {
+  taskChars: 32 * 1024,
+  maxIterations: 50,
+  tokenBudget: 10_000_000,
+  timeoutMs: 3_600_000,
+  metadataKeys: 32,
+} as const;
+
+export const RUN_DEFAULTS = {
+  maxIterations: 8,
+  timeoutMs: 600_000,
+  planner: { provider: "openai", model: "o3-mini" },
+  coder: { provider: "anthropic", model: "claude-sonnet-4-5" },
+} as const;
+
+/** `POST /v1/runs` body. */
+export const RunRequest = z
+  .object({
+    task: z.string().min(1).max(RUN_MAXIMA.taskChars),
+    /** The planner's model; `null` skips planning (the task is the one step). */
+    planner: RoleModel.nullable().optional(),
+    coder: RoleModel.optional(),
+    maxIterations: z.number().int().min(1).max(RUN_MAXIMA.maxIterations).default(RUN_DEFAULTS.maxIterations),
+    tokenBudget: z.number().int().min(100).max(RUN_MAXIMA.tokenBudget).optional(),
+    timeoutMs: z.number().int().min(1_000).max(RUN_MAXIMA.timeoutMs).default(RUN_DEFAULTS.timeoutMs),
+    approval: z.enum(["never", "always"]).default("never"),
+    limits: LimitsInput.default({}),
+    files: z.array(WorkspaceFile).max(100).default([]),
+    metadata: z
+      .record(z.string().min(1).max(64), z.string().max(1024))
+      .refine((m) => Object.keys(m).length <= RUN_MAXIMA.metadataKeys, {
+        message: `at most ${RUN_MAXIMA.metadataKeys} keys`,
+      })
+      .optional(),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional(),
+    pool: Name.optional(),
+  })
+  .strict();
+export type RunRequest = z.infer<typeof RunRequest>;
+export type RunRequestInput = z.input<typeof RunRequest>;
+
+export const RUN_STATUSES = [
+  "queued",
+  "planning",
+  "running",
+  "awaiting_approval",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "timed_out",
+] as const;
+export const RunStatus = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatus>;
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "timed_out"];
+
+/** Why a run ended other than `succeeded`. */
+export const RUN_END_REASONS = [
+  "max_iterations",
+  "token_budget",
+  "timed_out",
+  "cancelled",
+  "model_error",
+  "no_sandbox_available",
+  "step_failed",
+  "internal_error",
+] as const;
+export const RunEndReason = z.enum(RUN_END_REASONS);
+export type RunEndReason = z.infer<typeof RunEndReason>;
+
+export const PlanStep = z.object({
+  goal: z.string().min(1).max(4000),
+  successCriterion: z.string().min(1).max(4000),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
+export const TokenUsage = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
+/** `GET /v1/runs/:id`. */
+export const RunView = z.object({
+  id: RunId,
+  status: RunStatus,
+  task: z.string(),
+  plan: z.array(PlanStep).nullable(),
+  currentStep: z.number().int().nullable(),
+  iterations: z.number().int(),
+  result: z
+    .object({
+      summary: z.string(),
+      code: z.string(),
+      stdout: z.string(),
+      files: z.array(WorkspaceFile),
+    })
+    .nullable(),
+  usage: z.object({ planner: TokenUsage, coder: TokenUsage, total: TokenUsage }),
+  error: z.object({ reason: RunEndReason, message: z.string() }).nullable(),
+  metadata: z.record(z.string(), z.string()).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  links: z.object({ self: z.string(), events: z.string() }),
+});
+export type RunView = z.infer<typeof RunView>;
+
+/** `POST /v1/runs/:id/approval` body. */
+export const ApprovalRequest = z.object({ approve: z.boolean(), reason: z.string().max(2000).optional() }).strict();
+export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
+
+/** One line of `GET /v1/runs`. */
+export const RunSummary = z.object({
+  id: RunId,
+  status: RunStatus,
+  task: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunList = z.object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() });
+export type RunList = z.infer<typeof RunList>;

@@ -1,0 +1,82 @@
+import type { RunEvent, RunRequestInput, RunView } from "@edgeswarm/shared";
+import { within } from "../../scripts/lib/wait.ts";
+import type { Api } from "./api.ts";
+
+/** Starts a run; throws with the error body if the API refuses it. */
+export async function createRun(api: Api, body: RunRequestInput): Promise<string> {
+  const res = await api.raw("/v1/runs", JSON.stringify(body));
+  const json = (await res.json()) as { id?: string };
+  if (res.status !== 201 || !json.id) throw new Error(`POST /v1/runs answered ${res.status}: ${JSON.stringify(json)}`);
+  return json.id;
+}
+
+/**
+ * Follows a run's SSE stream from `after` and yields each event as it comes,
+ * ending after run.finished. `signal` drops the connection.
+ */
+export async function* followRun(
+  api: Api,
+  id: string,
+  options: { lastEventId?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<RunEvent> {
+  const headers = api.headers({ Accept: "text/event-stream" });
+  if (options.lastEventId !== undefined) headers["Last-Event-ID"] = String(options.lastEventId);
+  const res = await fetch(`${api.url}/v1/runs/${id}/events`, { headers, signal: options.signal });
+  if (!res.ok || !res.body) throw new Error(`GET events answered ${res.status}: ${await res.text()}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += value;
+      let end = buffered.indexOf("\n\n");
+      while (end >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = block.split("\n").find((l) => l.startsWith("data: "));
+        if (data) {
+          const event = JSON.parse(data.slice(6)) as RunEvent;
+          yield event;
+          if (event.type === "run.finished") return;
+        }
+        end = buffered.indexOf("\n\n");
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** Waits (by following its events) until the run ends, then returns its view and every event. */
+export async function runToEnd(
+  api: Api,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<{ view: RunView; events: RunEvent[] }> {
+  const events: RunEvent[] = [];
+  await within(
+    (async () => {
+      for await (const e of followRun(api, id)) events.push(e);
+    })(),
+    timeoutMs,
+    `run ${id} to end`,
+  );
+  return { view: await getRun(api, id), events };
+}
+
+export async function getRun(api: Api, id: string): Promise<RunView> {
+  const res = await api.get(`/v1/runs/${id}`);
+  if (!res.ok) throw new Error(`GET /v1/runs/${id} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as RunView;
+}
+
+/** The text of every tool result the coder's last request carried (Anthropic wire format). */
+export function anthropicToolResults(body: unknown): string[] {
+  const messages = (body as { messages?: { role: string; content: unknown }[] }).messages ?? [];
+  const last = messages.at(-1);
+  if (!last || !Array.isArray(last.content)) return [];
+  return (last.content as { type?: string; content?: unknown }[])
+    .filter((b) => b.type === "tool_result")
+    .map((b) => (typeof b.content === "string" ? b.content : JSON.stringify(b.content)));
+}

@@ -1,0 +1,103 @@
+import {
+  ApprovalRequest,
+  newRunId,
+  type PayloadOf,
+  REQUEST_MAXIMA,
+  RunId,
+  RunRequest,
+  type RunView,
+  resolveLimits,
+} from "@edgeswarm/shared";
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { checkConfigured, storedModel } from "../models/config.ts";
+import { type RunAnswer, TENANT_HEADER } from "../run/run-do.ts";
+import { ApiError } from "./api-error.ts";
+import { limitBody, parseBody } from "./body.ts";
+
+const PAGE_DEFAULT = 100;
+const PAGE_MAX = 1000;
+const LIST_DEFAULT = 20;
+const LIST_MAX = 100;
+
+function unwrap<T>(answer: RunAnswer<T>): T {
+  if (answer.ok) return answer.value;
+  throw new ApiError(answer.status, answer.code, answer.message);
+}
+
+function runStub(c: Context<AppEnv>) {
+  const id = c.req.param("id") ?? "";
+  if (!RunId.safeParse(id).success) throw new ApiError(404, "not_found", "no such run");
+  return c.env.RUN.getByName(id);
+}
+
+function intParam(c: Context<AppEnv>, name: string, fallback: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new ApiError(400, "invalid_request", `?${name} must be a whole number from 0 to ${max}`);
+  }
+  return n;
+}
+
+/** The runs API: create, read, follow, cancel, approve, list. */
+export const runs = new Hono<AppEnv>()
+  .post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
+    const tenant = c.get("tenant");
+    const req = await parseBody(c, RunRequest);
+    const pool = req.pool ?? tenant.pools[0];
+    if (!pool || !tenant.pools.includes(pool)) {
+      throw new ApiError(403, "forbidden", `this API key may not use pool '${req.pool}'`);
+    }
+    const coder = storedModel(req.coder, "anthropic");
+    const planner = req.planner === null ? null : storedModel(req.planner, "openai");
+    checkConfigured("coder", coder, c.env);
+    if (planner) checkConfigured("planner", planner, c.env);
+
+    const id = newRunId();
+    const created: PayloadOf<"run.created"> = {
+      task: req.task,
+      tenant: tenant.id,
+      planner,
+      coder,
+      maxIterations: req.maxIterations,
+      tokenBudget: req.tokenBudget ?? null,
+      timeoutMs: req.timeoutMs,
+      approval: req.approval,
+      limits: resolveLimits(req.limits),
+      pool,
+      metadata: req.metadata ?? null,
+      webhookUrl: req.webhookUrl ?? null,
+      files: req.files.map((f) => f.path),
+    };
+    const view = unwrap(await c.env.RUN.getByName(id).create({ id, created, files: req.files }));
+    return c.json({ id, status: view.status, links: view.links }, 201);
+  })
+  .get("/", async (c) => {
+    const limit = intParam(c, "limit", LIST_DEFAULT, LIST_MAX) || LIST_DEFAULT;
+    const list = await c.env.RUN_INDEX.getByName(c.get("tenant").id).list(limit, c.req.query("cursor") ?? null);
+    return c.json(list);
+  })
+  .get("/:id", async (c) => c.json(unwrap(await runStub(c).view(c.get("tenant").id)) satisfies RunView))
+  .get("/:id/events", async (c) => {
+    const stub = runStub(c);
+    const tenant = c.get("tenant").id;
+    if (c.req.header("Accept")?.includes("text/event-stream")) {
+      const headers = new Headers({ [TENANT_HEADER]: tenant });
+      const last = c.req.header("Last-Event-ID");
+      if (last) headers.set("Last-Event-ID", last);
+      const after = c.req.query("after");
+      return stub.fetch(`https://run.internal/events${after ? `?after=${encodeURIComponent(after)}` : ""}`, {
+        headers,
+      });
+    }
+    const after = intParam(c, "after", 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(c, "limit", PAGE_DEFAULT, PAGE_MAX) || PAGE_DEFAULT;
+    return c.json(unwrap(await stub.page(tenant, after, limit)));
+  })
+  .post("/:id/cancel", async (c) => c.json(unwrap(await runStub(c).cancel(c.get("tenant").id))))
+  .post("/:id/approval", limitBody(64 * 1024), async (c) => {
+    const body = await parseBody(c, ApprovalRequest);
+    return c.json(unwrap(await runStub(c).approve(c.get("tenant").id, body.approve, body.reason ?? null)));
+  });

@@ -1,0 +1,115 @@
+/**
+ * The model layer: one provider-neutral interface for the planner and the
+ * coder, with an implementation per provider (anthropic.ts, openai.ts). The
+ * run loop speaks only these types, so a conversation stored in the run's
+ * event log can be replayed to any provider.
+ */
+
+export const PROVIDERS = ["anthropic", "openai", "openai-compatible"] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** Where and how to reach one model. */
+export interface ModelConfig {
+  provider: Provider;
+  model: string;
+  /** The API's base URL; the SDK's default when absent. */
+  baseUrl?: string | undefined;
+  /** May be absent for an openai-compatible server that needs none. */
+  apiKey?: string | undefined;
+}
+
+/** A JSON Schema object, as the providers take it. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+}
+
+/** A tool call as the model made it. `input` is the parsed JSON, or undefined when `raw` did not parse. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+  /** The arguments text as sent, when the provider sends text (OpenAI); for the malformed-call message. */
+  raw?: string | undefined;
+}
+
+export interface ToolResult {
+  toolCallId: string;
+  content: string;
+  isError?: boolean | undefined;
+}
+
+/** One turn of a conversation, provider-neutral. */
+export type ChatMessage =
+  | { role: "user"; content: string }
+  | { role: "assistant"; text: string; toolCalls: ToolCall[] }
+  | { role: "tool"; results: ToolResult[] };
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface ChatRequest {
+  system: string;
+  messages: ChatMessage[];
+  tools: ToolSpec[];
+  maxTokens: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ChatResponse {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  /** The provider's stop reason, as it said it ("end_turn", "tool_use", "stop", "tool_calls", ...). */
+  stopReason: string;
+}
+
+export interface StructuredRequest {
+  system: string;
+  prompt: string;
+  /** A short identifier for the schema (OpenAI's json_schema.name; Anthropic's tool name). */
+  schemaName: string;
+  schema: JsonSchema;
+  maxTokens: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface StructuredResponse {
+  /** The parsed JSON the model produced; the caller validates it against its own zod schema. */
+  value: unknown;
+  usage: Usage;
+}
+
+/** A chat model with tools, and structured (JSON-schema) output. */
+export interface ModelClient {
+  chat(request: ChatRequest): Promise<ChatResponse>;
+  structured(request: StructuredRequest): Promise<StructuredResponse>;
+}
+
+/**
+ * A failed model call, classified. `retryable` failures (429, 5xx, a network
+ * error) are retried by the run loop, durably, after `retryAfterMs` when the
+ * provider said (retry-after), else after its own backoff. Others fail the run
+ * with code `model_error` and `message`, which carries the provider's words.
+ */
+export class ModelError extends Error {
+  override name = "ModelError";
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

@@ -1,0 +1,166 @@
+import { LANGUAGES, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
+import { z } from "zod";
+import type { ChatMessage, ToolResult, ToolSpec } from "../models/model.ts";
+import type { CallOutcome, RunState } from "../run/state.ts";
+
+export { default as CODER_SYSTEM } from "../prompts/coder.md";
+
+/** Most characters of code the coder may send in one call. */
+const MAX_CODE_CHARS = 256 * 1024;
+
+export const RunCodeInput = z
+  .object({
+    language: Language.default("python"),
+    code: z.string().min(1).max(MAX_CODE_CHARS),
+    files: z
+      .array(z.object({ path: WorkspacePath, content: z.string().max(MAX_CODE_CHARS) }).strict())
+      .max(20)
+      .optional(),
+  })
+  .strict();
+export type RunCodeInput = z.infer<typeof RunCodeInput>;
+
+export const FinishInput = z
+  .object({
+    summary: z.string().min(1).max(8000),
+    code: z.string().max(MAX_CODE_CHARS),
+    verdict: z.enum(["success", "failure"]),
+  })
+  .strict();
+export type FinishInput = z.infer<typeof FinishInput>;
+
+export const CODER_TOOLS: ToolSpec[] = [
+  {
+    name: "run_code",
+    description:
+      "Run a program in a fresh sandbox whose working directory is the workspace. Returns the exit status, " +
+      "stdout, stderr (with any traceback) and which files were written. Optional files are written to the " +
+      "workspace before the program runs.",
+    inputSchema: {
+      type: "object",
+      properties: {
+        language: { type: "string", enum: [...LANGUAGES], description: "default python" },
+        code: { type: "string", description: "the complete program" },
+        files: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: { path: { type: "string" }, content: { type: "string" } },
+            required: ["path", "content"],
+          },
+        },
+      },
+      required: ["code"],
+    },
+  },
+  {
+    name: "finish",
+    description: "End the current step once a run has verified its success criterion (or it cannot be met).",
+    inputSchema: {
+      type: "object",
+      properties: {
+        summary: { type: "string", description: "what was done and how it was verified" },
+        code: { type: "string", description: "the final code" },
+        verdict: { type: "string", enum: ["success", "failure"] },
+      },
+      required: ["summary", "code", "verdict"],
+    },
+  },
+];
+
+/** Why a tool call's input is unusable, in words for the model; null when it is fine. */
+export function checkInput(name: string, input: unknown, raw: string | undefined): string | null {
+  if (input === undefined) {
+    return `the arguments of ${name} are not valid JSON${raw ? `: ${raw.slice(0, 200)}` : ""}. Send a JSON object.`;
+  }
+  const schema = name === "run_code" ? RunCodeInput : FinishInput;
+  const parsed = schema.safeParse(input);
+  return parsed.success ? null : `the arguments of ${name} are invalid: ${z.prettifyError(parsed.error)}`;
+}
+
+/** The first message of a step: the task, the plan, where we are, and what the workspace holds. */
+export function stepBriefing(s: RunState, files: readonly string[]): string {
+  const plan = s.plan ?? [];
+  const step = s.step ?? 0;
+  const current = plan[step];
+  const lines = [`Task:\n${s.created?.task ?? ""}`];
+  if (plan.length > 1) {
+    lines.push(`Plan:\n${plan.map((p, i) => `${i + 1}. ${p.goal}`).join("\n")}`);
+    const done = s.finishedSteps.map((f, i) => `${i + 1}. ${f.summary}`);
+    if (done.length) lines.push(`Steps done:\n${done.join("\n")}`);
+  }
+  if (current) {
+    lines.push(
+      `Current step (${step + 1} of ${plan.length}): ${current.goal}\nSuccess criterion: ${current.successCriterion}`,
+    );
+  }
+  lines.push(files.length ? `Workspace files: ${files.join(", ")}` : "The workspace is empty.");
+  return lines.join("\n\n");
+}
+
+/** The current step's conversation, rebuilt from the log for any provider. */
+export function conversation(s: RunState, files: readonly string[]): ChatMessage[] {
+  const messages: ChatMessage[] = [{ role: "user", content: stepBriefing(s, files) }];
+  for (const turn of s.turns) {
+    if (turn.kind === "nudge") {
+      messages.push({ role: "user", content: turn.message });
+      continue;
+    }
+    const { text, toolCalls } = turn.reply;
+    messages.push({ role: "assistant", text, toolCalls: toolCalls.map((c) => ({ ...c })) });
+    const results: ToolResult[] = [];
+    for (const call of toolCalls) {
+      const outcome = s.outcomes.get(call.id);
+      if (outcome) results.push({ toolCallId: call.id, ...describeOutcome(outcome) });
+    }
+    if (results.length) messages.push({ role: "tool", results });
+  }
+  return messages;
+}
+
+const STDERR_TAIL = 4000;
+const STDOUT_HEAD = 2000;
+const STDOUT_TAIL = 2000;
+
+function tail(text: string, n: number): string {
+  return text.length <= n ? text : `…(${text.length - n} characters cut)…\n${text.slice(-n)}`;
+}
+
+function headTail(text: string, head: number, tailChars: number): string {
+  if (text.length <= head + tailChars) return text;
+  return `${text.slice(0, head)}\n…(${text.length - head - tailChars} characters cut)…\n${text.slice(-tailChars)}`;
+}
+
+/** A concise, informative tool result: status, limit hit, stderr tail, stdout head and tail, files. */
+export function describeExecution(r: PayloadOf<"execution.finished">): string {
+  const status: Record<string, string> = {
+    succeeded: "succeeded (exit code 0)",
+    failed: `failed (exit code ${r.exitCode}${r.signal ? `, signal ${r.signal}` : ""})`,
+    timed_out: "timed out: the program ran past its time limit and was killed",
+    oom_killed: "killed: the program ran out of memory",
+    output_limited: "killed: the program's output passed the output limit",
+    cancelled: "cancelled",
+    error: `did not run: ${r.error?.message ?? "the sandbox failed"}`,
+  };
+  const parts = [`status: ${status[r.status] ?? r.status}`, `duration: ${Math.round(r.durationMs)} ms`];
+  if (r.files.length) parts.push(`files written: ${r.files.join(", ")}`);
+  if (r.stderr) parts.push(`stderr${r.stderr.length > STDERR_TAIL ? " (tail)" : ""}:\n${tail(r.stderr, STDERR_TAIL)}`);
+  if (r.stdout) parts.push(`stdout:\n${headTail(r.stdout, STDOUT_HEAD, STDOUT_TAIL)}`);
+  else parts.push("stdout: (empty)");
+  if (r.truncated.stdout || r.truncated.stderr) parts.push("(output was cut at the output limit)");
+  return parts.join("\n");
+}
+
+export function describeOutcome(o: CallOutcome): { content: string; isError: boolean } {
+  switch (o.kind) {
+    case "executed":
+      return { content: describeExecution(o.result), isError: o.result.status !== "succeeded" };
+    case "rejected":
+      return { content: o.message, isError: true };
+    case "denied":
+      return {
+        content: `A human reviewer denied running this code${o.reason ? `: ${o.reason}` : "."} Change your approach.`,
+        isError: true,
+      };
+  }
+}

@@ -1,0 +1,53 @@
+import { PlanStep, type TokenUsage } from "@edgeswarm/shared";
+import { z } from "zod";
+import { type ModelClient, ModelError } from "../models/model.ts";
+import SYSTEM from "../prompts/planner.md";
+
+/** The plan's JSON Schema, sent as the planner's structured-output schema. */
+export const PLAN_SCHEMA = {
+  type: "object",
+  properties: {
+    steps: {
+      type: "array",
+      minItems: 1,
+      maxItems: 8,
+      items: {
+        type: "object",
+        properties: { goal: { type: "string" }, successCriterion: { type: "string" } },
+        required: ["goal", "successCriterion"],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ["steps"],
+  additionalProperties: false,
+} as const;
+
+const Plan = z.object({ steps: z.array(PlanStep).min(1).max(8) });
+
+/** Asks the planner for the task's steps; an answer that is not a valid plan fails as a model error. */
+export async function makePlan(
+  model: ModelClient,
+  task: string,
+  files: readonly string[],
+  signal: AbortSignal,
+): Promise<{ steps: PlanStep[]; usage: TokenUsage }> {
+  const prompt = files.length
+    ? `Task:\n${task}\n\nFiles already in the workspace: ${files.join(", ")}`
+    : `Task:\n${task}`;
+  const answer = await model.structured({
+    system: SYSTEM,
+    prompt,
+    schemaName: "plan",
+    schema: PLAN_SCHEMA,
+    maxTokens: 4096,
+    signal,
+  });
+  const plan = Plan.safeParse(answer.value);
+  if (!plan.success) {
+    throw new ModelError(`the planner's answer is not a valid plan: ${z.prettifyError(plan.error)}`, {
+      retryable: false,
+    });
+  }
+  return { steps: plan.data.steps, usage: answer.usage };
+}

@@ -1,0 +1,214 @@
+import { DurableObject } from "cloudflare:workers";
+import type {
+  ErrorCode,
+  EventPage,
+  EventSource,
+  PayloadOf,
+  RunEvent,
+  RunEventType,
+  RunStatus,
+  RunView,
+  WorkspaceFile,
+} from "@edgeswarm/shared";
+import type { Env } from "../env.ts";
+import { errorResponse } from "../http/api-error.ts";
+import { Bus } from "./bus.ts";
+import { Driver } from "./driver.ts";
+import { EventLog } from "./log.ts";
+import { applyEvent, foldRun, isTerminal, type RunState } from "./state.ts";
+import { MAX_STREAMS, StreamHub } from "./streams.ts";
+import { runView } from "./view.ts";
+import { Workspace } from "./workspace.ts";
+
+/** An answer of a RunDO method: the value, or an API error for the route to return. */
+export type RunAnswer<T> = { ok: true; value: T } | { ok: false; status: number; code: ErrorCode; message: string };
+
+/** If this object dies mid-drive, its alarm brings the run back this long after. */
+const WATCHDOG_MS = 30_000;
+export const TENANT_HEADER = "x-edgeswarm-tenant";
+
+const notFound = { ok: false, status: 404, code: "not_found", message: "no such run" } as const;
+
+/**
+ * One agent run: its event log and workspace in SQLite, its bus, and the
+ * driver that runs the loop from alarms. A thin shell; the decisions are in
+ * loop.ts, the effects in driver.ts and the roles.
+ */
+export class RunDO extends DurableObject<Env> {
+  readonly #log: EventLog;
+  readonly #workspace: Workspace;
+  readonly #bus = new Bus();
+  readonly #streams = new StreamHub();
+  readonly #driver: Driver;
+  #state: RunState;
+  #reported: RunStatus | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.#log = new EventLog(ctx.storage.sql);
+    this.#workspace = new Workspace(ctx.storage.sql);
+    this.#state = foldRun(this.#log.all());
+    this.#driver = new Driver({
+      env,
+      state: () => this.#state,
+      append: (type, source, payload, idem) => this.#append(type, source, payload, idem),
+      workspace: this.#workspace,
+    });
+    this.#bus.subscribe("*", (e) => this.#streams.publish(e));
+    this.#bus.subscribe("*", () => this.#reportStatus());
+  }
+
+  /** Validate, persist, then publish: the one way an event enters the run. */
+  #append<T extends RunEventType>(type: T, source: EventSource, payload: PayloadOf<T>, idem?: string): RunEvent | null {
+    if (isTerminal(this.#state.status)) return null; // the end is final
+    const event = this.#log.append(type, source, payload, idem);
+    if (!event) return null;
+    applyEvent(this.#state, event);
+    this.#bus.publish(event);
+    return event;
+  }
+
+  #id(): string {
+    const rows = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'id'").toArray();
+    return rows[0]?.value ?? "";
+  }
+
+  #owns(tenant: string): boolean {
+    return this.#state.created !== null && this.#state.created.tenant === tenant;
+  }
+
+  #view(): RunView {
+    return runView(this.#id(), this.#state, () => this.#workspace.all());
+  }
+
+  /** Keeps the tenant's run list current; a late report never overwrites a newer one (seq). */
+  #reportStatus(): void {
+    const s = this.#state;
+    if (!s.created || s.status === this.#reported) return;
+    this.#reported = s.status;
+    const entry = {
+      id: this.#id(),
+      status: s.status,
+      task: s.created.task,
+      createdAt: s.createdAt ?? "",
+      updatedAt: s.updatedAt ?? "",
+      seq: s.lastSeq,
+    };
+    this.ctx.waitUntil(
+      this.env.RUN_INDEX.getByName(s.created.tenant)
+        .put(entry)
+        .catch((err: unknown) => console.error("run index update failed", err)),
+    );
+  }
+
+  async #kick(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  // --- RPC, called by the Worker's routes -------------------------------------------
+
+  async create(input: {
+    id: string;
+    created: PayloadOf<"run.created">;
+    files: WorkspaceFile[];
+  }): Promise<RunAnswer<RunView>> {
+    if (this.#state.created)
+      return { ok: false, status: 409, code: "invalid_state", message: "the run exists already" };
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('id', ?)", input.id);
+    const { refused } = this.#workspace.put(input.files);
+    if (refused.length > 0) {
+      const message = `files not accepted: ${refused.map((r) => `${r.path} (${r.why})`).join(", ")}`;
+      return { ok: false, status: 413, code: "payload_too_large", message };
+    }
+    this.#append("run.created", "api", input.created, "create");
+    await this.#kick();
+    return { ok: true, value: this.#view() };
+  }
+
+  async view(tenant: string): Promise<RunAnswer<RunView>> {
+    if (!this.#owns(tenant)) return notFound;
+    await this.#ensureDriving();
+    return { ok: true, value: this.#view() };
+  }
+
+  async page(tenant: string, after: number, limit: number): Promise<RunAnswer<EventPage>> {
+    if (!this.#owns(tenant)) return notFound;
+    await this.#ensureDriving();
+    const events = this.#log.after(after, limit);
+    const next = events.at(-1)?.seq ?? after;
+    return { ok: true, value: { events, next, done: isTerminal(this.#state.status) && next >= this.#state.lastSeq } };
+  }
+
+  async cancel(tenant: string): Promise<RunAnswer<RunView>> {
+    if (!this.#owns(tenant)) return notFound;
+    if (isTerminal(this.#state.status)) {
+      return {
+        ok: false,
+        status: 409,
+        code: "invalid_state",
+        message: `the run has already ended (${this.#state.status})`,
+      };
+    }
+    this.#append(
+      "run.finished",
+      "api",
+      { status: "cancelled", reason: "cancelled", message: "cancelled by the caller" },
+      "cancel",
+    );
+    this.#driver.abort("the run was cancelled");
+    return { ok: true, value: this.#view() };
+  }
+
+  async approve(tenant: string, approve: boolean, reason: string | null): Promise<RunAnswer<RunView>> {
+    if (!this.#owns(tenant)) return notFound;
+    const waiting = [...this.#state.approvals].find(([, v]) => v === true)?.[0];
+    if (this.#state.status !== "awaiting_approval" || !waiting) {
+      return {
+        ok: false,
+        status: 409,
+        code: "invalid_state",
+        message: `the run is not awaiting approval (${this.#state.status})`,
+      };
+    }
+    this.#append("approval.decided", "api", { toolCallId: waiting, approve, reason }, `approval:${waiting}`);
+    await this.#kick();
+    return { ok: true, value: this.#view() };
+  }
+
+  /** The SSE event stream (a fetch, for streaming); resumes after Last-Event-ID or ?after=. */
+  override async fetch(request: Request): Promise<Response> {
+    const tenant = request.headers.get(TENANT_HEADER) ?? "";
+    if (!this.#owns(tenant)) return errorResponse(404, "not_found", "no such run");
+    if (this.#streams.size >= MAX_STREAMS) {
+      return errorResponse(429, "invalid_state", `this run already serves ${MAX_STREAMS} event streams`);
+    }
+    const url = new URL(request.url);
+    const from = Number(request.headers.get("Last-Event-ID") ?? url.searchParams.get("after") ?? 0);
+    const after = Number.isInteger(from) && from >= 0 ? from : 0;
+    await this.#ensureDriving();
+    return this.#streams.open(this.#log.after(after, Number.MAX_SAFE_INTEGER), isTerminal(this.#state.status));
+  }
+
+  // --- the loop ---------------------------------------------------------------------
+
+  /** A run that should be moving but has no alarm (its object restarted mid-drive) is kicked. */
+  async #ensureDriving(): Promise<void> {
+    if (!this.#state.created || isTerminal(this.#state.status)) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.#kick();
+  }
+
+  override async alarm(): Promise<void> {
+    if (!this.#state.created || isTerminal(this.#state.status)) return;
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    const action = await this.#driver.drive();
+    const s = this.#state;
+    if (isTerminal(s.status) || !s.created || !s.createdAt) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const deadline = Date.parse(s.createdAt) + s.created.timeoutMs;
+    const until = action.kind === "wait" ? Math.min(action.until, deadline) : deadline;
+    await this.ctx.storage.setAlarm(until);
+  }
+}

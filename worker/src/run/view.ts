@@ -1,0 +1,36 @@
+import type { RunView, TokenUsage, WorkspaceFile } from "@edgeswarm/shared";
+import type { RunState } from "./state.ts";
+
+function sum(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+}
+
+/** `GET /v1/runs/:id` from the folded state and the workspace. */
+export function runView(id: string, s: RunState, files: () => WorkspaceFile[]): RunView {
+  const lastStep = s.finishedSteps.at(-1);
+  const written = s.status === "succeeded" ? files().filter((f) => s.writtenFiles.has(f.path)) : [];
+  return {
+    id,
+    status: s.status,
+    task: s.created?.task ?? "",
+    plan: s.plan,
+    currentStep: s.step,
+    iterations: s.iterations,
+    result:
+      s.status === "succeeded"
+        ? {
+            summary: s.finishedSteps.map((f) => f.summary).join("\n\n"),
+            code: lastStep?.code ?? "",
+            stdout: s.lastExecution?.stdout ?? "",
+            files: written,
+          }
+        : null,
+    usage: { planner: s.usage.planner, coder: s.usage.coder, total: sum(s.usage.planner, s.usage.coder) },
+    error: s.end?.reason ? { reason: s.end.reason, message: s.end.message ?? "" } : null,
+    metadata: s.created?.metadata ?? null,
+    createdAt: s.createdAt ?? "",
+    updatedAt: s.updatedAt ?? "",
+    finishedAt: s.finishedAt,
+    links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events` },
+  };
+}
