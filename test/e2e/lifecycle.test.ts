@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe("agent lifecycle", () => {
   it("fails an execution agent_lost when its agent is SIGKILLed, and the restarted agent removes the orphan", async () => {
-    const agent = stack.agents[0]!;
+    const agent = stack.agent("e2e-life-1");
     const events = stack.api.stream({
       language: "python",
       code: "import time\nprint('working', flush=True)\ntime.sleep(60)",
@@ -48,7 +48,7 @@ describe("agent lifecycle", () => {
   });
 
   it("fails an execution agent_lost when its agent falls silent with the connection still open", async () => {
-    const agent = stack.agents[0]!;
+    const agent = stack.agent("e2e-life-1");
     const events = stack.api.stream({
       language: "python",
       code: "import time\nprint('working', flush=True)\ntime.sleep(120)",
@@ -82,7 +82,7 @@ describe("agent lifecycle", () => {
   });
 
   it("reconnects by itself after the Worker restarts", async () => {
-    const agent = stack.agents[0]!;
+    const agent = stack.agent("e2e-life-1");
     const mark = agent.proc.log.all.length;
     await stack.worker.restart();
     await waitForLine(agent.proc.log, /disconnected/, 10_000, "the agent to notice the restart", mark);

@@ -19,6 +19,8 @@ export interface Stack {
   /** Tenant B's API client (pool-b). */
   apiB: Api;
   startAgent(options: Partial<AgentOptions> & { id: string }): Promise<AgentProcess>;
+  /** The agent with this id (agents start concurrently, so `agents` is in no set order). */
+  agent(id: string): AgentProcess;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,11 @@ export async function startStack(
     api: new Api(worker.url, TENANTS.a.key),
     apiB: new Api(worker.url, TENANTS.b.key),
     startAgent,
+    agent(id) {
+      const found = started.find((a) => a.options.id === id);
+      if (!found) throw new Error(`no agent ${id} in this stack (${started.map((a) => a.options.id).join(", ")})`);
+      return found;
+    },
     async stop() {
       await Promise.all(started.map((a) => a.stop("SIGTERM")));
       await worker.stop();
