@@ -1,0 +1,161 @@
+import { EVENT_VERSION, type PayloadOf, type RunEvent, type RunEventType } from "@edgeswarm/shared";
+import { describe, expect, it } from "vitest";
+import { nextAction } from "./loop.ts";
+import { foldRun } from "./state.ts";
+
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+function log(...items: { [T in RunEventType]: [T, PayloadOf<T>] }[RunEventType][]): RunEvent[] {
+  return items.map(([type, payload], i) => ({
+    seq: i + 1,
+    type,
+    source: "loop",
+    at: new Date(T0 + i).toISOString(),
+    v: EVENT_VERSION,
+    payload,
+  })) as RunEvent[];
+}
+
+const created = (over: Partial<PayloadOf<"run.created">> = {}): ["run.created", PayloadOf<"run.created">] => [
+  "run.created",
+  {
+    task: "t",
+    tenant: "a",
+    planner: null,
+    coder: { provider: "anthropic", model: "m", baseUrl: null },
+    maxIterations: 2,
+    tokenBudget: null,
+    timeoutMs: 60_000,
+    approval: "never",
+    limits: { timeoutMs: 1000, memoryMb: 64, cpus: 1, pids: 64, outputBytes: 1024 },
+    pool: "p",
+    metadata: null,
+    webhookUrl: null,
+    files: [],
+    ...over,
+  },
+];
+const plan: ["plan.created", PayloadOf<"plan.created">] = [
+  "plan.created",
+  { steps: [{ goal: "g", successCriterion: "c" }], skipped: true, usage: null },
+];
+const usage = { inputTokens: 10, outputTokens: 5 };
+const runCode = (id: string): ["coder.replied", PayloadOf<"coder.replied">] => [
+  "coder.replied",
+  { step: 0, text: "", toolCalls: [{ id, name: "run_code", input: { code: "print(1)" } }], usage },
+];
+const executed = (
+  id: string,
+  status: "succeeded" | "failed" = "failed",
+): ["execution.finished", PayloadOf<"execution.finished">] => [
+  "execution.finished",
+  {
+    step: 0,
+    iteration: 1,
+    toolCallId: id,
+    executionId: null,
+    agentId: "x",
+    language: "python",
+    status,
+    exitCode: status === "failed" ? 1 : 0,
+    signal: null,
+    durationMs: 5,
+    stdout: "",
+    stderr: "",
+    truncated: { stdout: false, stderr: false },
+    files: [],
+    error: null,
+  },
+];
+
+const decide = (events: RunEvent[], now = T0 + 1000) => nextAction(foldRun(events), now);
+
+describe("nextAction", () => {
+  it("walks a run from creation to its first execution", () => {
+    expect(decide(log(created()))).toEqual({ kind: "skip_plan" });
+    expect(decide(log(created({ planner: { provider: "openai", model: "o3-mini", baseUrl: null } })))).toEqual({
+      kind: "plan",
+    });
+    expect(decide(log(created(), plan))).toEqual({ kind: "start_step", step: 0 });
+    expect(decide(log(created(), plan, ["step.started", { step: 0 }]))).toEqual({ kind: "call_coder" });
+    expect(decide(log(created(), plan, ["step.started", { step: 0 }], runCode("c1")))).toMatchObject({
+      kind: "execute",
+      call: { id: "c1" },
+    });
+    expect(decide(log(created(), plan, ["step.started", { step: 0 }], runCode("c1"), executed("c1")))).toEqual({
+      kind: "call_coder",
+    });
+  });
+
+  it("fails max_iterations instead of running one execution too many", () => {
+    const events = log(
+      created(),
+      plan,
+      ["step.started", { step: 0 }],
+      runCode("c1"),
+      executed("c1"),
+      runCode("c2"),
+      executed("c2"),
+      runCode("c3"),
+    );
+    expect(decide(events)).toMatchObject({ kind: "end", status: "failed", reason: "max_iterations" });
+  });
+
+  it("parks for approval, and runs once approved", () => {
+    const base = log(created({ approval: "always" }), plan, ["step.started", { step: 0 }], runCode("c1"));
+    expect(decide(base)).toMatchObject({ kind: "ask_approval" });
+    const asked = log(created({ approval: "always" }), plan, ["step.started", { step: 0 }], runCode("c1"), [
+      "approval.requested",
+      { step: 0, toolCallId: "c1", language: "python", code: "print(1)" },
+    ]);
+    expect(decide(asked)).toEqual({ kind: "idle" });
+    expect(foldRun(asked).status).toBe("awaiting_approval");
+  });
+
+  it("ends at the deadline and at the token budget", () => {
+    expect(decide(log(created(), plan), T0 + 60_000)).toMatchObject({ kind: "end", status: "timed_out" });
+    const spent = log(created({ tokenBudget: 15 }), plan, ["step.started", { step: 0 }], runCode("c1"), executed("c1"));
+    expect(decide(spent)).toMatchObject({ kind: "end", reason: "token_budget" });
+  });
+
+  it("waits out a model retry, then calls again", () => {
+    const events = log(
+      created(),
+      plan,
+      ["step.started", { step: 0 }],
+      ["model.retry", { role: "coder", attempt: 1, delayMs: 5000, message: "429" }],
+    );
+    expect(decide(events, T0 + 1000)).toEqual({ kind: "wait", until: T0 + 3 + 5000 });
+    expect(decide(events, T0 + 6000)).toEqual({ kind: "call_coder" });
+  });
+
+  it("nudges a coder that answered without a tool, and counts it", () => {
+    const events = log(
+      created(),
+      plan,
+      ["step.started", { step: 0 }],
+      ["coder.replied", { step: 0, text: "hmm", toolCalls: [], usage }],
+    );
+    expect(decide(events)).toMatchObject({ kind: "nudge" });
+  });
+
+  it("succeeds after the last step's success, and fails after a failure verdict", () => {
+    const done = (verdict: "success" | "failure") =>
+      log(
+        created(),
+        plan,
+        ["step.started", { step: 0 }],
+        ["step.finished", { step: 0, summary: "s", code: "", verdict }],
+      );
+    expect(decide(done("success"))).toMatchObject({ kind: "end", status: "succeeded" });
+    expect(decide(done("failure"))).toMatchObject({ kind: "end", status: "failed", reason: "step_failed" });
+  });
+
+  it("changes nothing after the run ended", () => {
+    const ended = log(created(), ["run.finished", { status: "cancelled", reason: "cancelled", message: null }], plan);
+    const s = foldRun(ended);
+    expect(s.status).toBe("cancelled");
+    expect(s.plan).toBeNull();
+    expect(decide(ended)).toEqual({ kind: "idle" });
+  });
+});
