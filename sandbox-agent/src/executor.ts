@@ -1,4 +1,4 @@
-import type { AgentFrame, ExecStart, ExecutionOutcome } from "@edgeswarm/shared";
+import { type AgentFrame, type ExecStart, errorOutcome } from "@edgeswarm/shared";
 import type { ImageMap, SandboxRuntime } from "./runtime/runtime.ts";
 
 type Send = (frame: AgentFrame) => void;
@@ -41,7 +41,7 @@ export class Executor {
     const id = frame.executionId;
     const image = this.#images[frame.language];
     const refuse = (code: "agent_busy" | "language_unavailable", message: string) =>
-      send({ type: "exec.finished", executionId: id, seq: 0, outcome: refused(code, message) });
+      send({ type: "exec.finished", executionId: id, seq: 0, outcome: errorOutcome(code, message) });
     if (this.#running.has(id)) return; // a duplicate start; the first one reports
     if (!image) return refuse("language_unavailable", `this agent has no image for ${frame.language}`);
     if (this.#draining) return refuse("agent_busy", "the agent is draining");
@@ -82,16 +82,4 @@ export class Executor {
       this.#idle = resolve;
     });
   }
-}
-
-function refused(code: "agent_busy" | "language_unavailable", message: string): ExecutionOutcome {
-  return {
-    status: "error",
-    exitCode: null,
-    signal: null,
-    durationMs: 0,
-    truncated: { stdout: false, stderr: false },
-    files: [],
-    error: { code, message },
-  };
 }

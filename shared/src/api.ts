@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorInfo } from "./errors.ts";
+import { type ErrorCode, ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
 import { LimitsInput, REQUEST_MAXIMA as MAX } from "./limits.ts";
 
@@ -93,6 +93,19 @@ export const ExecutionOutcome = z.object({
   error: ErrorInfo.optional(),
 });
 export type ExecutionOutcome = z.infer<typeof ExecutionOutcome>;
+
+/** The outcome of an execution that never ran or never reported: status `error` with why. */
+export function errorOutcome(code: ErrorCode, message: string): ExecutionOutcome {
+  return {
+    status: "error",
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    truncated: { stdout: false, stderr: false },
+    files: [],
+    error: { code, message },
+  };
+}
 
 /** How an execution ended and where it ran: the `finished` event's data. */
 export const ExecutionSummary = ExecutionOutcome.extend({

@@ -1,4 +1,5 @@
 import type { ErrorBody, ExecutionEvent, ExecutionRequestInput, ExecutionResult } from "@edgeswarm/shared";
+import { sseData } from "./sse.ts";
 
 /** A caller of the HTTP API with one API key. */
 export class Api {
@@ -42,25 +43,7 @@ export class Api {
     if (!res.headers.get("content-type")?.startsWith("text/event-stream")) {
       throw new Error(`expected an event stream, got ${res.headers.get("content-type")}`);
     }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffered += value;
-      let end = buffered.indexOf("\n\n");
-      while (end >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = block
-          .split("\n")
-          .filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).trimStart())
-          .join("\n");
-        if (data) yield { ...(JSON.parse(data) as ExecutionEvent), at: performance.now() };
-        end = buffered.indexOf("\n\n");
-      }
-    }
+    for await (const { data, at } of sseData(res.body)) yield { ...(data as ExecutionEvent), at };
   }
 
   get(path: string): Promise<Response> {

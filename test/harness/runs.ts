@@ -1,6 +1,7 @@
 import type { RunEvent, RunRequestInput, RunView } from "@edgeswarm/shared";
 import { within } from "../../scripts/lib/wait.ts";
 import type { Api } from "./api.ts";
+import { sseData } from "./sse.ts";
 
 /** Starts a run; throws with the error body if the API refuses it. */
 export async function createRun(api: Api, body: RunRequestInput): Promise<string> {
@@ -23,28 +24,10 @@ export async function* followRun(
   if (options.lastEventId !== undefined) headers["Last-Event-ID"] = String(options.lastEventId);
   const res = await fetch(`${api.url}/v1/runs/${id}/events`, { headers, signal: options.signal });
   if (!res.ok || !res.body) throw new Error(`GET events answered ${res.status}: ${await res.text()}`);
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffered += value;
-      let end = buffered.indexOf("\n\n");
-      while (end >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = block.split("\n").find((l) => l.startsWith("data: "));
-        if (data) {
-          const event = JSON.parse(data.slice(6)) as RunEvent;
-          yield event;
-          if (event.type === "run.finished") return;
-        }
-        end = buffered.indexOf("\n\n");
-      }
-    }
-  } finally {
-    reader.cancel().catch(() => {});
+  for await (const { data } of sseData(res.body)) {
+    const event = data as RunEvent;
+    yield event;
+    if (event.type === "run.finished") return;
   }
 }
 

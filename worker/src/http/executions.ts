@@ -2,6 +2,7 @@ import {
   ExecutionRequest,
   type ExecutionResult,
   type ExecutionSummary,
+  errorOutcome,
   newExecutionId,
   REQUEST_MAXIMA,
 } from "@edgeswarm/shared";
@@ -91,14 +92,8 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
 
 function lost(id: string): ExecutionSummary {
   return {
+    ...errorOutcome("pool_unavailable", "the sandbox pool stopped answering during the execution"),
     id,
     agentId: null,
-    status: "error",
-    exitCode: null,
-    signal: null,
-    durationMs: 0,
-    truncated: { stdout: false, stderr: false },
-    files: [],
-    error: { code: "pool_unavailable", message: "the sandbox pool stopped answering during the execution" },
   };
 }

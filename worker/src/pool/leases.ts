@@ -1,4 +1,4 @@
-import type { ExecutionEvent, ExecutionOutcome, ExecutionSummary } from "@edgeswarm/shared";
+import { type ExecutionEvent, type ExecutionOutcome, type ExecutionSummary, errorOutcome } from "@edgeswarm/shared";
 
 /**
  * One execution leased to one agent connection, with the stream its caller
@@ -70,13 +70,5 @@ export function failedOutcome(
   code: "agent_lost" | "execution_lost" | "sandbox_error",
   message: string,
 ): ExecutionOutcome {
-  return {
-    status: "error",
-    exitCode: null,
-    signal: null,
-    durationMs: 0,
-    truncated: { stdout: false, stderr: false },
-    files: [],
-    error: { code, message },
-  };
+  return errorOutcome(code, message);
 }
