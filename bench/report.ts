@@ -1,4 +1,5 @@
 import type { Machine } from "./machine.ts";
+import type { RunsResult } from "./runs.ts";
 import type { Summary } from "./stats.ts";
 
 /** Everything one bench run found; written as bench/results/latest.json. */
@@ -12,9 +13,14 @@ export interface BenchResult {
   scenarios: { name: string; title: string; summary: Summary; samplesMs: number[] }[];
   /** Each scenario's p50 and p95 divided by the baseline's: below 1 is faster than the baseline. */
   ratios: { of: string; to: string; p50: number; p95: number }[];
+  /** The runs API figures (runs.ts), when measured. */
+  runs?: RunsResult;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const roundSummary = (s: Summary): Summary =>
+  Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "n" ? v : round(v, 2)])) as unknown as Summary;
 
 /** Builds the result, rounding times to 0.01 ms and ratios to 0.001 (more would be noise). */
 export function buildResult(
@@ -24,9 +30,7 @@ export function buildResult(
 ): BenchResult {
   const rounded = scenarios.map((s) => ({
     ...s,
-    summary: Object.fromEntries(
-      Object.entries(s.summary).map(([k, v]) => [k, k === "n" ? v : round(v, 2)]),
-    ) as unknown as Summary,
+    summary: roundSummary(s.summary),
     samplesMs: s.samplesMs.map((x) => round(x, 2)),
   }));
   const to = scenarios.find((s) => s.name === baseline);
@@ -64,6 +68,55 @@ export function formatTable(r: BenchResult): string {
     `  kernel  ${m.kernel}`,
     `  docker  ${m.docker}`,
     `  node    ${m.node}`,
+    "",
+  ].join("\n");
+}
+
+/** The runs figures rounded like the rest: times to 0.01 ms, rates to 0.01. */
+export function roundRuns(r: RunsResult): RunsResult {
+  const o = r.overhead;
+  return {
+    overhead: {
+      iterations: o.iterations,
+      overheadMs: roundSummary(o.overheadMs),
+      coderMs: roundSummary(o.coderMs),
+      dispatchMs: roundSummary(o.dispatchMs),
+      executionMs: roundSummary(o.executionMs),
+      samples: o.samples.map((x) => ({
+        coderMs: round(x.coderMs, 2),
+        dispatchMs: round(x.dispatchMs, 2),
+        executionMs: round(x.executionMs, 2),
+        overheadMs: round(x.overheadMs, 2),
+      })),
+    },
+    concurrent: {
+      ...r.concurrent,
+      wallMs: round(r.concurrent.wallMs, 2),
+      runsPerSecond: round(r.concurrent.runsPerSecond, 2),
+      runMs: roundSummary(r.concurrent.runMs),
+    },
+  };
+}
+
+/** The human-readable table of the runs figures. */
+export function formatRunsTable(r: RunsResult): string {
+  const o = r.overhead;
+  const c = r.concurrent;
+  const num = (x: number) => x.toFixed(1).padStart(9);
+  const line = (title: string, s: Summary) => `  ${title.padEnd(40)}${num(s.p50)}${num(s.p95)}${num(s.mean)}`;
+  return [
+    `edgeswarm runs: an instant fake coder, ${o.iterations} loop iterations of one run; ${c.runs} runs at once`,
+    "",
+    `  ${"per loop iteration".padEnd(40)}   p50 ms   p95 ms  mean ms`,
+    line("overhead (iteration - execution's own)", o.overheadMs),
+    line("  coder turn (fake model, appends)", o.coderMs),
+    line("  dispatch (pool, agent, sandbox)", o.dispatchMs),
+    line("execution's own time (durationMs)", o.executionMs),
+    "",
+    `  ${c.runs} concurrent runs (1 iteration each, agent capacity ${c.capacity})`,
+    `    wall time ${(c.wallMs / 1000).toFixed(2)} s, ${c.runsPerSecond.toFixed(2)} runs/s`,
+    `    ${c.sandboxRetries} no_sandbox retries (a sandbox asked for while all ${c.capacity} slots were busy)`,
+    `    per run (created to finished): p50 ${(c.runMs.p50 / 1000).toFixed(2)} s, p95 ${(c.runMs.p95 / 1000).toFixed(2)} s, max ${(c.runMs.max / 1000).toFixed(2)} s`,
     "",
   ].join("\n");
 }

@@ -4,13 +4,16 @@ import { fileURLToPath } from "node:url";
 import { preflight, removeContainers } from "./docker.ts";
 import { machineInfo } from "./machine.ts";
 import { measure, type Scenario } from "./measure.ts";
-import { buildResult, formatTable } from "./report.ts";
+import { buildResult, formatRunsTable, formatTable, roundRuns } from "./report.ts";
+import { measureRuns } from "./runs.ts";
 import { BENCH_LABEL, dockerRun, edgeswarmExecution, WORKLOAD } from "./scenarios.ts";
 import { type BenchStack, startBenchStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
 
 // `npm run bench`: starts its own Worker and agent, times the scenarios one run
-// at a time, prints a table and writes bench/results/latest.json. See README.md.
+// at a time, prints a table; then, on a fresh Worker and agent with a fake
+// model server, times the runs API (runs.ts) and prints its table; writes
+// bench/results/latest.json. See README.md.
 
 const WARMUP = 3;
 const MAX_N = 1000;
@@ -74,6 +77,12 @@ try {
     "docker-run",
   );
   process.stdout.write(`\n${formatTable(result)}\n`);
+  // The runs phase has its own Worker and agent: stop these first, so the two never share the machine.
+  await stack.stop();
+  stack = undefined;
+  say("runs: starting a Worker, one agent and a fake model server...");
+  result.runs = roundRuns(await measureRuns(interrupt.signal, say));
+  process.stdout.write(`\n${formatRunsTable(result.runs)}\n`);
   await mkdir(RESULTS, { recursive: true });
   await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
   say("wrote bench/results/latest.json");

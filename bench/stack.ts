@@ -23,11 +23,16 @@ export interface BenchStack {
 
 /**
  * Starts the Worker (wrangler dev on a free loopback port, state in a temp dir)
- * and one agent of `capacity`. Stops what it started if any step fails or
+ * and one agent of `capacity`, with `vars` added to the Worker's environment
+ * (e.g. fake model servers). Stops what it started if any step fails or
  * `signal` aborts (checked between steps: wrangler dev cannot be handed over
  * half-started, so an interrupt waits for it).
  */
-export async function startBenchStack(signal: AbortSignal, capacity = 4): Promise<BenchStack> {
+export async function startBenchStack(
+  signal: AbortSignal,
+  capacity = 4,
+  vars: Record<string, string> = {},
+): Promise<BenchStack> {
   const dir = await mkdtemp(join(tmpdir(), "edgeswarm-bench-"));
   const apiKey = `bench-key-${randomBytes(12).toString("hex")}`;
   const token = `bench-token-${randomBytes(12).toString("hex")}`;
@@ -51,6 +56,7 @@ export async function startBenchStack(signal: AbortSignal, capacity = 4): Promis
       envFileText({
         EDGESWARM_API_KEYS: JSON.stringify({ [apiKey]: { tenant: "bench", pools: ["bench"] } }),
         EDGESWARM_AGENT_TOKENS: JSON.stringify({ [token]: "bench" }),
+        ...vars,
       }),
       { mode: 0o600 },
     );

@@ -15,6 +15,7 @@ import { errorResponse } from "../http/api-error.ts";
 import { Bus } from "./bus.ts";
 import { Driver } from "./driver.ts";
 import { EventLog } from "./log.ts";
+import { nextAction } from "./loop.ts";
 import { applyEvent, foldRun, isTerminal, type RunState } from "./state.ts";
 import { MAX_STREAMS, StreamHub } from "./streams.ts";
 import { runView } from "./view.ts";
@@ -42,6 +43,8 @@ export class RunDO extends DurableObject<Env> {
   readonly #driver: Driver;
   #state: RunState;
   #reported: RunStatus | null = null;
+  /** True while this instance's alarm drives the run (a new instance never is). */
+  #driving = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -192,16 +195,26 @@ export class RunDO extends DurableObject<Env> {
 
   // --- the loop ---------------------------------------------------------------------
 
-  /** A run that should be moving but has no alarm (its object restarted mid-drive) is kicked. */
+  /**
+   * A run with work to do and no drive running (its object restarted mid-drive,
+   * so only the watchdog alarm is left) is kicked now rather than at the watchdog.
+   */
   async #ensureDriving(): Promise<void> {
-    if (!this.#state.created || isTerminal(this.#state.status)) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.#kick();
+    if (this.#driving || !this.#state.created || isTerminal(this.#state.status)) return;
+    const action = nextAction(this.#state, Date.now());
+    if (action.kind !== "idle" && action.kind !== "wait") await this.#kick();
   }
 
   override async alarm(): Promise<void> {
     if (!this.#state.created || isTerminal(this.#state.status)) return;
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    const action = await this.#driver.drive();
+    this.#driving = true;
+    let action: Awaited<ReturnType<Driver["drive"]>>;
+    try {
+      action = await this.#driver.drive();
+    } finally {
+      this.#driving = false;
+    }
     const s = this.#state;
     if (isTerminal(s.status) || !s.created || !s.createdAt) {
       await this.ctx.storage.deleteAlarm();

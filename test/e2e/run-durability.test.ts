@@ -1,0 +1,320 @@
+import type { RunEvent } from "@edgeswarm/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { within } from "../../scripts/lib/wait.ts";
+import { FakeAnthropic } from "../fakes/anthropic.ts";
+import { type FakeReply, type RecordedRequest, reply } from "../fakes/server.ts";
+import type { Api } from "../harness/api.ts";
+import { containerAppears, containersGone } from "../harness/docker.ts";
+import { anthropicToolResults, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
+import { type Stack, startStack } from "../harness/stack.ts";
+
+// Runs that outlive their Worker: a SIGKILL of workerd in the middle of a model
+// call, a dropped event stream, and a burst of 100 runs. The real Worker and
+// agents, real Docker, and a fake Anthropic server that the real SDK talks to.
+const ANTHROPIC_KEY = "sk-ant-test-key-durability";
+let stack: Stack;
+let anthropic: FakeAnthropic;
+
+/**
+ * Each test's runs carry `[case:<name>]` in their task; the fake coder answers
+ * each case with its own script, given the turn (how many replies the coder
+ * already gave in this conversation). A task without a script gets a 400, so a
+ * stray run fails loudly instead of borrowing another test's answers.
+ */
+type CoderScript = (turn: number, request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+const scripts = new Map<string, CoderScript>();
+
+function caseOf(request: RecordedRequest): string | undefined {
+  const first = (request.body as { messages?: { content: unknown }[] } | undefined)?.messages?.[0]?.content;
+  const text =
+    typeof first === "string"
+      ? first
+      : Array.isArray(first)
+        ? first.map((b: { text?: string }) => b.text ?? "").join("")
+        : "";
+  return /\[case:([\w-]+)\]/.exec(text)?.[1];
+}
+
+function turnOf(request: RecordedRequest): number {
+  const messages = (request.body as { messages?: { role: string }[] } | undefined)?.messages ?? [];
+  return messages.filter((m) => m.role === "assistant").length;
+}
+
+/** The coder requests the fake received for one case. */
+function requestsOf(name: string): RecordedRequest[] {
+  return anthropic.requests.filter((r) => caseOf(r) === name);
+}
+
+/** Every event of a run through the JSON pages (`?after=&limit=`), page by page. */
+async function pagedEvents(api: Api, id: string, limit = 4): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  let after = 0;
+  for (let page = 0; page < 1000; page++) {
+    const res = await api.get(`/v1/runs/${id}/events?after=${after}&limit=${limit}`);
+    if (!res.ok) throw new Error(`GET events?after=${after} answered ${res.status}: ${await res.text()}`);
+    const body = (await res.json()) as { events: RunEvent[]; next: number; done: boolean };
+    events.push(...body.events);
+    if (body.done || body.events.length === 0) return events;
+    after = body.next;
+  }
+  throw new Error(`run ${id}: more than 1000 pages of events`);
+}
+
+/** Seqs 1..N with none missing or repeated; exactly one run.created first and one run.finished last. */
+function expectWellFormedLog(events: RunEvent[]): void {
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  expect(events[0]?.type).toBe("run.created");
+  expect(events.at(-1)?.type).toBe("run.finished");
+  for (const once of ["run.created", "plan.created", "run.finished"]) {
+    expect(
+      events.filter((e) => e.type === once),
+      `${once} events`,
+    ).toHaveLength(1);
+  }
+  // One execution.finished per tool call, one coder.replied per tool call id, one start/finish per step.
+  const executed = events.flatMap((e) => (e.type === "execution.finished" ? [e.payload.toolCallId] : []));
+  expect(new Set(executed).size, `execution.finished tool call ids ${executed}`).toBe(executed.length);
+  const called = events.flatMap((e) => (e.type === "coder.replied" ? e.payload.toolCalls.map((c) => c.id) : []));
+  expect(new Set(called).size, `coder.replied tool call ids ${called}`).toBe(called.length);
+  for (const type of ["step.started", "step.finished"] as const) {
+    const steps = events.flatMap((e) => (e.type === type ? [e.payload.step] : []));
+    expect(new Set(steps).size, `${type} steps ${steps}`).toBe(steps.length);
+  }
+  // Each coder turn is answered (executed, rejected or finished) before the next one.
+  let open = 0;
+  for (const e of events) {
+    if (e.type === "coder.replied") {
+      expect(open, `coder.replied at seq ${e.seq} while the previous turn was unanswered`).toBe(0);
+      open = e.payload.toolCalls.length;
+    } else if (e.type === "execution.finished" || e.type === "tool.rejected" || e.type === "step.finished") {
+      open = Math.max(0, open - 1);
+    }
+  }
+}
+
+beforeAll(async () => {
+  anthropic = await FakeAnthropic.start({
+    apiKey: ANTHROPIC_KEY,
+    default: (request) => {
+      const name = caseOf(request);
+      const script = name ? scripts.get(name) : undefined;
+      if (!script) return reply.error(400, `the fake coder has no script for case ${name}`);
+      return script(turnOf(request), request);
+    },
+  });
+  // 2 agents x 8 slots: enough for the burst of 100 runs to queue briefly, not to starve.
+  stack = await startStack("e2e-durable", 2, 8, {
+    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+    ANTHROPIC_BASE_URL: anthropic.url,
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await anthropic?.close();
+});
+
+describe("run durability", () => {
+  it("survives a SIGKILL of the Worker during a model call: resumes, no duplicate events, one repeated call", async () => {
+    const secondCall = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    scripts.set("kill", async (turn) => {
+      if (turn === 0) return reply.toolUse("run_code", { language: "python", code: "print('one')" });
+      if (turn === 1) {
+        secondCall.resolve();
+        await release.promise; // in flight until the test lets it go
+        return reply.toolUse("run_code", { language: "python", code: "print('two')" });
+      }
+      return reply.toolUse("finish", { summary: "printed one and two", code: "print('two')", verdict: "success" });
+    });
+    const id = await createRun(stack.api, { task: "[case:kill] Print one, then two.", planner: null });
+    await within(secondCall.promise, 30_000, "the coder's 2nd call to reach the fake");
+
+    const marks = stack.agents.map((a) => a.proc.log.all.length);
+    await stack.worker.kill();
+    // Same port, same persisted state; restart() only relaunches (the killed group is gone).
+    await stack.worker.restart();
+    const restartedAt = performance.now();
+    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
+    release.resolve();
+
+    // The run resumes by itself: here by its watchdog alarm, due 30 s after the killed drive began
+    // (a read of the run kicks only a run that has no alarm at all).
+    const { view, events: streamed } = await runToEnd(stack.api, id, 90_000);
+    const resumedAfterMs = performance.now() - restartedAt;
+    expect(view.error).toBeNull();
+    expect(view.status).toBe("succeeded");
+    expect(view.iterations).toBe(2);
+    expect(view.result).toMatchObject({ stdout: "two\n", summary: "printed one and two" });
+
+    const events = await pagedEvents(stack.api, id);
+    expectWellFormedLog(events);
+    expect(events.map((e) => e.type)).toEqual([
+      "run.created",
+      "plan.created",
+      "step.started",
+      "coder.replied",
+      "execution.finished",
+      "coder.replied",
+      "execution.finished",
+      "coder.replied",
+      "step.finished",
+      "run.finished",
+    ]);
+    const outputs = events.flatMap((e) => (e.type === "execution.finished" ? [e.payload.stdout] : []));
+    expect(outputs).toEqual(["one\n", "two\n"]);
+    // What the stream served after the restart is the same log.
+    expect(streamed).toEqual(events);
+
+    // Only the call in flight at the kill was made again.
+    const turns = events.filter((e) => e.type === "coder.replied").length;
+    const calls = requestsOf("kill");
+    expect(calls.map(turnOf)).toEqual([0, 1, 1, 2]);
+    expect(calls.length).toBeLessThanOrEqual(turns + 1);
+    expect(anthropic.violations).toEqual([]);
+    console.info(`run-durability: the run ended ${Math.round(resumedAfterMs)} ms after the Worker was back`);
+  }, 180_000);
+
+  it("survives a SIGKILL of the Worker during an execution: the call runs again, once, and no sandbox is left", async () => {
+    scripts.set("kill-exec", (turn, request) => {
+      if (turn === 0) {
+        return reply.toolUse("run_code", { language: "python", code: "import time\ntime.sleep(4)\nprint('slept')" });
+      }
+      const results = anthropicToolResults(request.body);
+      if (!results.some((r) => r.includes("stdout:\nslept"))) {
+        return reply.error(400, `the execution's stdout did not reach the coder: ${JSON.stringify(results)}`);
+      }
+      return reply.toolUse("finish", { summary: "slept, then printed", code: "print('slept')", verdict: "success" });
+    });
+    // Watch for the sandbox on either agent before the run can start one.
+    const sandbox = Promise.any(stack.agents.map((a) => containerAppears("edgeswarm.agent", a.options.id, 30_000)));
+    const id = await createRun(stack.api, { task: "[case:kill-exec] Sleep, then print.", planner: null });
+    await within(sandbox, 30_000, "the run's sandbox to start");
+
+    const marks = stack.agents.map((a) => a.proc.log.all.length);
+    await stack.worker.kill();
+    await stack.worker.restart();
+    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
+
+    const { view } = await runToEnd(stack.api, id, 90_000);
+    expect(view.error).toBeNull();
+    expect(view.status).toBe("succeeded");
+    expect(view.iterations).toBe(1);
+    expect(view.result).toMatchObject({ stdout: "slept\n", summary: "slept, then printed" });
+    const events = await pagedEvents(stack.api, id);
+    expectWellFormedLog(events);
+    expect(events.map((e) => e.type)).toEqual([
+      "run.created",
+      "plan.created",
+      "step.started",
+      "coder.replied",
+      "execution.finished",
+      "coder.replied",
+      "step.finished",
+      "run.finished",
+    ]);
+    // No model call was in flight at the kill, so none was repeated.
+    expect(requestsOf("kill-exec").map(turnOf)).toEqual([0, 1]);
+    expect(anthropic.violations).toEqual([]);
+    // The agents cancelled the sandbox cut off by the kill: none is left running.
+    await Promise.all(stack.agents.map((a) => containersGone("edgeswarm.agent", a.options.id, 15_000)));
+  }, 180_000);
+
+  it("resumes an event stream from Last-Event-ID: every event exactly once, in order", async () => {
+    const first = { reached: Promise.withResolvers<void>(), go: Promise.withResolvers<void>() };
+    const second = { reached: Promise.withResolvers<void>(), go: Promise.withResolvers<void>() };
+    scripts.set("sse", async (turn) => {
+      if (turn === 0) {
+        first.reached.resolve();
+        await first.go.promise;
+        return reply.toolUse("run_code", { language: "python", code: "print('a')" });
+      }
+      second.reached.resolve();
+      await second.go.promise;
+      return reply.toolUse("finish", { summary: "printed a", code: "print('a')", verdict: "success" });
+    });
+    const id = await createRun(stack.api, { task: "[case:sse] Print a.", planner: null });
+    await within(first.reached.promise, 30_000, "the coder's 1st call to reach the fake");
+
+    // While the coder is held, the log is run.created, plan.created, step.started: read them, then drop.
+    const before: RunEvent[] = [];
+    const drop = new AbortController();
+    await within(
+      (async () => {
+        for await (const e of followRun(stack.api, id, { signal: drop.signal })) {
+          before.push(e);
+          if (before.length === 3) break;
+        }
+      })(),
+      15_000,
+      "the first 3 events on the stream",
+    );
+    drop.abort();
+    expect(before.map((e) => e.type)).toEqual(["run.created", "plan.created", "step.started"]);
+
+    // Events appended while nobody listens: coder.replied and execution.finished, then the 2nd call.
+    first.go.resolve();
+    await within(second.reached.promise, 30_000, "the coder's 2nd call (after the 1st execution)");
+
+    const after: RunEvent[] = [];
+    await within(
+      (async () => {
+        for await (const e of followRun(stack.api, id, { lastEventId: before.at(-1)?.seq })) {
+          after.push(e);
+          second.go.resolve(); // the rest comes live, on this same connection
+        }
+      })(),
+      30_000,
+      "the resumed stream to reach run.finished",
+    );
+
+    const union = [...before, ...after];
+    expect(after[0]?.seq).toBe(4);
+    expect(union.map((e) => e.seq)).toEqual(union.map((_, i) => i + 1));
+    expect(union.at(-1)).toMatchObject({ type: "run.finished", payload: { status: "succeeded" } });
+    expect(union).toEqual(await pagedEvents(stack.api, id));
+    expect((await getRun(stack.api, id)).status).toBe("succeeded");
+  });
+
+  it("takes 100 runs started at once to their end, each with a well-formed log", async () => {
+    const RUNS = 100;
+    scripts.set("many", (turn, request) => {
+      if (turn === 0) return reply.toolUse("run_code", { language: "python", code: "print(1)" });
+      const results = anthropicToolResults(request.body);
+      if (!results.some((r) => r.includes("stdout:\n1"))) {
+        return reply.error(400, `the execution's stdout did not reach the coder: ${JSON.stringify(results)}`);
+      }
+      return reply.toolUse("finish", { summary: "printed 1", code: "print(1)", verdict: "success" });
+    });
+    const started = performance.now();
+    const ids = await within(
+      Promise.all(
+        Array.from({ length: RUNS }, (_, i) =>
+          createRun(stack.api, { task: `[case:many] Print 1 (run ${i + 1}).`, planner: null }),
+        ),
+      ),
+      60_000,
+      `${RUNS} POST /v1/runs answers`,
+    );
+    expect(new Set(ids).size).toBe(RUNS);
+
+    const ended = await within(
+      Promise.all(ids.map((id) => runToEnd(stack.api, id, 290_000))),
+      300_000,
+      `all ${RUNS} runs to reach a terminal state`,
+    );
+    const wallMs = performance.now() - started;
+    const statuses = ended.map((r) => r.view.status);
+    const failed = ended.filter((r) => r.view.status !== "succeeded").map((r) => [r.view.id, r.view.error]);
+    expect(failed, `runs that did not succeed (of ${RUNS})`).toEqual([]);
+    expect(statuses.every((s) => s === "succeeded")).toBe(true);
+
+    for (const id of ids) {
+      const events = await pagedEvents(stack.api, id, 100);
+      expectWellFormedLog(events);
+      expect(events.filter((e) => e.type === "execution.finished")).toHaveLength(1);
+    }
+    expect(requestsOf("many")).toHaveLength(2 * RUNS);
+    expect(anthropic.violations).toEqual([]);
+    console.info(`run-durability: ${RUNS} runs ended in ${Math.round(wallMs)} ms`);
+  }, 360_000);
+});
