@@ -137,8 +137,8 @@ describe("run durability", () => {
     await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
     release.resolve();
 
-    // The run resumes by itself: here by its watchdog alarm, due 30 s after the killed drive began
-    // (a read of the run kicks only a run that has no alarm at all).
+    // The run resumes by itself: the stream's read of the run kicks it (a run with work and no
+    // drive running), and its watchdog alarm would do so 30 s after the killed drive began anyway.
     const { view, events: streamed } = await runToEnd(stack.api, id, 90_000);
     const resumedAfterMs = performance.now() - restartedAt;
     expect(view.error).toBeNull();
