@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { ConfigError, parseConfig, USAGE } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { Executor } from "./executor.ts";
+import { HealthMonitor } from "./health.ts";
 import { createLogger } from "./log.ts";
 import { DockerRuntime, loadRunnerSource } from "./runtime/docker.ts";
 
@@ -49,17 +50,31 @@ async function main(): Promise<number> {
   }
 
   const runnerSource = await loadRunnerSource();
-  const runtime = new DockerRuntime({ docker, agentId: config.agentId, runnerSource, runtime: config.runtime });
+  const warnedAt = new Map<string, number>();
+  const runtime = new DockerRuntime({
+    docker,
+    agentId: config.agentId,
+    runnerSource,
+    runtime: config.runtime,
+    warm: config.warm,
+    onWarmError: (image, message) => {
+      // The pool retries with backoff; say so at most once a minute per image.
+      if (Date.now() - (warnedAt.get(image) ?? 0) < 60_000) return;
+      warnedAt.set(image, Date.now());
+      log.warn(`cannot keep warm containers for ${image}: ${message}`);
+    },
+  });
   const reaped = await runtime.reap();
   if (reaped > 0) log.info(`removed ${reaped} sandbox container(s) left by an earlier run of ${config.agentId}`);
 
   const executor = new Executor({ runtime, images: config.images, capacity: config.capacity });
-  const connection = new Connection(config, executor, log);
+  const health = new HealthMonitor();
+  const connection = new Connection(config, executor, log, () => health.sample(runtime.warm));
 
   // Removal happens off the request path and can fail (a busy daemon); sweep up
   // whatever is labelled for this agent and no longer running.
   const sweep = setInterval(() => {
-    runtime.reap(executor.runningIds()).then(
+    runtime.reap().then(
       (n) => n > 0 && log.debug(`swept ${n} finished sandbox container(s)`),
       (err: unknown) => log.warn(`sweep failed: ${(err as Error).message}`),
     );

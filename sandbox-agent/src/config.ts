@@ -14,6 +14,8 @@ export interface AgentConfig {
   labels: Record<string, string>;
   /** OCI runtime for sandboxes, e.g. "runsc" for gVisor; undefined: Docker's default. */
   runtime: string | undefined;
+  /** Warm containers kept ready, per image. */
+  warm: Record<string, number>;
 }
 
 export const DEFAULT_IMAGE = "edgeswarm/python:latest";
@@ -32,6 +34,9 @@ Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
                      (default python=${DEFAULT_IMAGE},bash=${DEFAULT_IMAGE})
   --label K=V        a label shown in GET /v1/agents; repeatable       EDGESWARM_LABELS (K=V,...)
   --runtime NAME     OCI runtime for sandboxes, e.g. runsc (gVisor)    EDGESWARM_RUNTIME
+  --warm L=N         warm containers kept ready for language L's       EDGESWARM_WARM (L=N,...)
+                     image (or name the image); repeatable; 0 turns
+                     warming off (default: the capacity, per image)
   -h, --help         this text
 
 The Docker engine is found as dockerode finds it: DOCKER_HOST, else /var/run/docker.sock.`;
@@ -72,6 +77,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
       image: { type: "string", multiple: true },
       label: { type: "string", multiple: true },
       runtime: { type: "string" },
+      warm: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -116,6 +122,18 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     images[language as Language] = image;
   }
 
+  const warm: Record<string, number> = {};
+  for (const image of new Set(Object.values(images))) warm[image] = capacity;
+  for (const [key, sizeText] of Object.entries(pairs(values.warm ?? splitList(env.EDGESWARM_WARM), "--warm"))) {
+    const image = images[key as Language] ?? (Object.values(images).includes(key) ? key : undefined);
+    if (!image) throw new ConfigError(`--warm: '${key}' is neither a language nor an image this agent runs`);
+    const size = Number(sizeText);
+    if (!Number.isInteger(size) || size < 0 || size > 256) {
+      throw new ConfigError(`--warm ${key} must be a whole number from 0 to 256, not '${sizeText}'`);
+    }
+    warm[image] = size;
+  }
+
   return {
     url,
     token,
@@ -125,6 +143,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     images,
     labels: pairs(values.label ?? splitList(env.EDGESWARM_LABELS), "--label"),
     runtime: values.runtime ?? env.EDGESWARM_RUNTIME,
+    warm,
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   type AgentFrame,
+  type AgentHealth,
   CLOSE_CODES,
   EDGESWARM_VERSION,
   MAX_FRAME_BYTES,
@@ -34,11 +35,15 @@ export class Connection {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #onFatal: (err: FatalConnectionError) => void = () => {};
+  readonly #sampleHealth: () => AgentHealth;
+  #health: AgentHealth | undefined;
 
-  constructor(config: AgentConfig, executor: Executor, log: Logger) {
+  /** `sampleHealth` closes a health window; it is called once per heartbeat interval. */
+  constructor(config: AgentConfig, executor: Executor, log: Logger, sampleHealth: () => AgentHealth) {
     this.#config = config;
     this.#executor = executor;
     this.#log = log;
+    this.#sampleHealth = sampleHealth;
     executor.onLoadChange = () => this.heartbeat();
   }
 
@@ -114,7 +119,10 @@ export class Connection {
           `connected to pool '${frame.pool}' as ${this.#config.agentId} (capacity ${this.#config.capacity})`,
         );
         clearInterval(this.#heartbeat);
-        this.#heartbeat = setInterval(() => this.heartbeat(), frame.heartbeatMs);
+        this.#heartbeat = setInterval(() => {
+          this.#health = this.#sampleHealth();
+          this.heartbeat();
+        }, frame.heartbeatMs);
         return;
       case "exec.start":
         return this.#executor.start(frame, (out) => this.#send(out));
@@ -158,7 +166,12 @@ export class Connection {
 
   /** Sends a heartbeat now (also used to announce draining at once). */
   heartbeat(): void {
-    this.#send({ type: "agent.heartbeat", inFlight: this.#executor.inFlight, draining: this.#executor.draining });
+    this.#send({
+      type: "agent.heartbeat",
+      inFlight: this.#executor.inFlight,
+      draining: this.#executor.draining,
+      ...(this.#health ? { health: this.#health } : {}),
+    });
   }
 
   #send(frame: AgentFrame): void {

@@ -28,11 +28,6 @@ export class Executor {
     return this.#running.size;
   }
 
-  /** The ids of the executions running now. */
-  runningIds(): ReadonlySet<string> {
-    return new Set(this.#running.keys());
-  }
-
   get draining(): boolean {
     return this.#draining;
   }

@@ -134,6 +134,24 @@ export const ExecutionEvent = z.discriminatedUnion("type", [
 ]);
 export type ExecutionEvent = z.infer<typeof ExecutionEvent>;
 
+/**
+ * How the agent process itself is doing, over the last heartbeat interval:
+ * its memory, its event-loop delay (perf_hooks.monitorEventLoopDelay) and its
+ * warm sandboxes ready to take an execution.
+ */
+export const AgentHealth = z.object({
+  rssBytes: z.number().int().nonnegative(),
+  heapUsedBytes: z.number().int().nonnegative(),
+  loopDelayP50Ms: z.number().nonnegative(),
+  loopDelayP99Ms: z.number().nonnegative(),
+  loopDelayMaxMs: z.number().nonnegative(),
+  /** The interval these figures cover. */
+  windowMs: z.number().nonnegative(),
+  /** Warm sandboxes waiting for an execution, over all images. */
+  warm: z.number().int().nonnegative(),
+});
+export type AgentHealth = z.infer<typeof AgentHealth>;
+
 /** One connected agent, as `GET /v1/agents` lists it. */
 export const AgentSummary = z.object({
   id: z.string(),
@@ -145,6 +163,8 @@ export const AgentSummary = z.object({
   languages: z.array(Language),
   connectedAt: z.string(),
   lastHeartbeatAt: z.string(),
+  /** From the agent's latest heartbeat that carried it. */
+  health: AgentHealth.optional(),
 });
 export type AgentSummary = z.infer<typeof AgentSummary>;
 

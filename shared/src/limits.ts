@@ -4,29 +4,36 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /**
- * Per-execution resource limits: the default applied when a request names none,
- * and the hard maximum a request may ask for. Requests above a maximum are
- * refused with 400 `invalid_request`, never silently clamped.
+ * Per-execution limits: the default applied when a request names none, and the
+ * maximum a request may ask for. Requests outside the bounds are refused with
+ * 400 `invalid_request` naming the field, never silently clamped. Sizes in
+ * `...Mb` are MiB; `outputBytes` applies to stdout and to stderr separately.
  */
 export const LIMITS = {
-  timeoutMs: { min: 100, default: 30_000, max: 300_000 },
-  memoryMb: { min: 32, default: 256, max: 4_096 },
-  cpus: { min: 0.1, default: 1, max: 4 },
-  pids: { min: 8, default: 128, max: 1_024 },
-  outputBytes: { min: 1 * KiB, default: 1 * MiB, max: 16 * MiB },
+  timeoutMs: { min: 100, default: 30_000, max: 300_000, int: true },
+  memoryMb: { min: 32, default: 256, max: 4_096, int: true },
+  cpus: { min: 0.1, default: 1, max: 4, int: false },
+  pids: { min: 8, default: 128, max: 1_024, int: true },
+  outputBytes: { min: 1 * KiB, default: 1 * MiB, max: 16 * MiB, int: true },
+  openFiles: { min: 16, default: 256, max: 4_096, int: true },
+  fileSizeMb: { min: 1, default: 64, max: 1_024, int: true },
+  workspaceMb: { min: 1, default: 64, max: 1_024, int: true },
+  tmpMb: { min: 1, default: 64, max: 1_024, int: true },
+  shmMb: { min: 1, default: 16, max: 256, int: true },
+  returnedFiles: { min: 0, default: 100, max: 1_000, int: true },
+  returnedFileBytes: { min: 1 * KiB, default: 8 * MiB, max: 8 * MiB, int: true },
+  returnedTotalBytes: { min: 1 * KiB, default: 16 * MiB, max: 16 * MiB, int: true },
 } as const;
 
-/** Fixed sandbox sizes (not yet per-request; see the README's limits table). */
-export const SANDBOX = {
-  workspaceBytes: 64 * MiB,
-  tmpBytes: 64 * MiB,
-  shmBytes: 16 * MiB,
-  openFiles: 256,
-  fileSizeBytes: 64 * MiB,
-  returnedFiles: 100,
-  returnedFileBytes: 8 * MiB,
-  returnedTotalBytes: 16 * MiB,
-} as const;
+export type LimitName = keyof typeof LIMITS;
+export const LIMIT_NAMES = Object.keys(LIMITS) as LimitName[];
+
+/**
+ * The limits that shape the container itself (cgroup and mounts), as opposed to
+ * those the in-sandbox runner applies per execution. A warm sandbox is made for
+ * one set of these.
+ */
+export const CONTAINER_LIMITS = ["memoryMb", "cpus", "pids", "workspaceMb", "tmpMb", "shmMb"] as const satisfies readonly LimitName[];
 
 /** Request-shape maxima, enforced by the schemas in api.ts. */
 export const REQUEST_MAXIMA = {
@@ -42,43 +49,30 @@ export const REQUEST_MAXIMA = {
   envValueChars: 4_096,
 } as const;
 
-function bounded(name: keyof typeof LIMITS, int: boolean) {
-  const { min, max } = LIMITS[name];
-  const base = int ? z.number().int() : z.number();
+function bounded(name: LimitName) {
+  const { min, max, int } = LIMITS[name];
+  const base = int ? z.number().int({ message: `${name} must be a whole number` }) : z.number();
   return base
     .min(min, { message: `${name} must be at least ${min}` })
     .max(max, { message: `${name} must be at most ${max}` });
 }
 
+function shape<T>(field: (name: LimitName) => T): { [K in LimitName]: T } {
+  return Object.fromEntries(LIMIT_NAMES.map((name) => [name, field(name)])) as { [K in LimitName]: T };
+}
+
 /** Limits as a request may give them: every field optional, each within its bounds. */
-export const LimitsInput = z
-  .object({
-    timeoutMs: bounded("timeoutMs", true).optional(),
-    memoryMb: bounded("memoryMb", true).optional(),
-    cpus: bounded("cpus", false).optional(),
-    pids: bounded("pids", true).optional(),
-    outputBytes: bounded("outputBytes", true).optional(),
-  })
-  .strict();
+export const LimitsInput = z.object(shape((name) => bounded(name).optional())).strict();
 export type LimitsInput = z.infer<typeof LimitsInput>;
 
 /** Limits with every default filled in, as the Worker sends them to an agent. */
-export const Limits = z.object({
-  timeoutMs: bounded("timeoutMs", true),
-  memoryMb: bounded("memoryMb", true),
-  cpus: bounded("cpus", false),
-  pids: bounded("pids", true),
-  outputBytes: bounded("outputBytes", true),
-});
+export const Limits = z.object(shape(bounded));
 export type Limits = z.infer<typeof Limits>;
+
+/** The defaults, for every limit. */
+export const DEFAULT_LIMITS: Limits = shape((name) => LIMITS[name].default);
 
 /** Fills in defaults. */
 export function resolveLimits(input: LimitsInput = {}): Limits {
-  return {
-    timeoutMs: input.timeoutMs ?? LIMITS.timeoutMs.default,
-    memoryMb: input.memoryMb ?? LIMITS.memoryMb.default,
-    cpus: input.cpus ?? LIMITS.cpus.default,
-    pids: input.pids ?? LIMITS.pids.default,
-    outputBytes: input.outputBytes ?? LIMITS.outputBytes.default,
-  };
+  return shape((name) => input[name] ?? LIMITS[name].default);
 }

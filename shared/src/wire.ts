@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ExecutionOutcome, Language, WorkspaceFile } from "./api.ts";
+import { AgentHealth, ExecutionOutcome, Language, WorkspaceFile } from "./api.ts";
 import { ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
 import { Limits } from "./limits.ts";
@@ -46,6 +46,8 @@ export const Heartbeat = z.object({
   inFlight: z.number().int().min(0),
   /** A draining agent finishes what it runs and is given nothing new. */
   draining: z.boolean().default(false),
+  /** Absent from agents older than this field, and in the first interval. */
+  health: AgentHealth.optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

@@ -3,10 +3,106 @@ import { within } from "../../scripts/lib/wait.ts";
 
 export const docker = new Docker();
 
+/** How far back Docker's event log is replayed when looking for a container's past. */
+const REPLAY_SECONDS = 120;
+
+type EventStream = NodeJS.ReadableStream & { destroy(): void };
+interface DockerEvent {
+  id?: string;
+  Action?: string;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
 /** The ids of containers (any state) carrying `label=value`. */
 export async function containersWith(label: string, value: string): Promise<string[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
   return list.map((c) => c.Id);
+}
+
+/** The name the agent gives the container serving an execution (see container-spec.ts). */
+export function executionContainerName(executionId: string): string {
+  return `edgeswarm-${executionId}`;
+}
+
+/** Calls `onEvent` for each container event matching `filters`, replaying the last two minutes first. */
+async function watchEvents(
+  filters: Record<string, string[]>,
+  onEvent: (event: DockerEvent) => void,
+  replay = true,
+): Promise<EventStream> {
+  const since = replay ? Math.floor(Date.now() / 1000) - REPLAY_SECONDS : undefined;
+  const stream = (await docker.getEvents({
+    ...(since ? { since } : {}),
+    filters: { type: ["container"], ...filters },
+  })) as EventStream;
+  let buffered = "";
+  stream.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as DockerEvent);
+  });
+  return stream;
+}
+
+/**
+ * Resolves with the id of the container serving `executionId` once it exists:
+ * created with its name (a cold start) or renamed to it (a warm one).
+ */
+export async function executionContainer(executionId: string, timeoutMs = 10_000): Promise<string> {
+  const name = executionContainerName(executionId);
+  const { promise, resolve } = Promise.withResolvers<string>();
+  const stream = await watchEvents({ event: ["create", "rename"] }, (event) => {
+    if (event.id && event.Actor?.Attributes?.name === name) resolve(event.id);
+  });
+  try {
+    return await within(promise, timeoutMs, `a container named ${name}`);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * Resolves once the container that served `executionId` has been destroyed,
+ * from Docker's events (replayed, so one already gone counts). Rejects after
+ * `timeoutMs`, including when no container ever carried the execution's name.
+ */
+export async function executionContainerGone(executionId: string, timeoutMs = 10_000): Promise<void> {
+  const name = executionContainerName(executionId);
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let id: string | undefined;
+  const destroyed = new Set<string>();
+  const stream = await watchEvents({ event: ["create", "rename", "destroy"] }, (event) => {
+    if (!event.id) return;
+    if (event.Action === "destroy") destroyed.add(event.id);
+    else if (event.Actor?.Attributes?.name === name) id = event.id;
+    if (id && destroyed.has(id)) resolve();
+  });
+  try {
+    await within(promise, timeoutMs, `the container of execution ${executionId} to be removed`);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * Resolves once every container of agent `agentId` is a warm one waiting for
+ * work (or there are none): no sandbox that served an execution is left.
+ */
+export async function agentSandboxesGone(agentId: string, timeoutMs = 10_000): Promise<void> {
+  const serving = async () => {
+    const list = await docker.listContainers({ all: true, filters: { label: [`edgeswarm.agent=${agentId}`] } });
+    return list.filter((c) => !c.Names.some((n) => n.startsWith("/edgeswarm-warm-"))).length;
+  };
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const check = () => serving().then((n) => n === 0 && resolve(), reject);
+  const stream = await watchEvents({ event: ["destroy"], label: [`edgeswarm.agent=${agentId}`] }, check, false);
+  try {
+    await check();
+    await within(promise, timeoutMs, `agent ${agentId}'s used sandboxes to be removed`);
+  } finally {
+    stream.destroy();
+  }
 }
 
 /**
@@ -14,49 +110,22 @@ export async function containersWith(label: string, value: string): Promise<stri
  * on Docker's `destroy` events for them. Rejects after `timeoutMs`.
  */
 export async function containersGone(label: string, value: string, timeoutMs = 10_000): Promise<void> {
-  const stream = (await docker.getEvents({
-    filters: { type: ["container"], event: ["destroy"], label: [`${label}=${value}`] },
-  })) as NodeJS.ReadableStream & { destroy(): void };
+  const remaining = new Set<string>();
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let listed = false;
+  const stream = await watchEvents(
+    { event: ["destroy"], label: [`${label}=${value}`] },
+    (event) => {
+      if (event.id) remaining.delete(event.id);
+      if (listed && remaining.size === 0) resolve();
+    },
+    false,
+  );
   try {
-    const remaining = new Set(await containersWith(label, value));
+    for (const id of await containersWith(label, value)) remaining.add(id);
+    listed = true;
     if (remaining.size === 0) return;
-    await within(
-      new Promise<void>((resolve) => {
-        stream.on("data", (chunk: Buffer) => {
-          for (const line of chunk.toString().split("\n")) {
-            if (!line.trim()) continue;
-            const event = JSON.parse(line) as { id?: string };
-            if (event.id) remaining.delete(event.id);
-          }
-          if (remaining.size === 0) resolve();
-        });
-      }),
-      timeoutMs,
-      `the containers labelled ${label}=${value} to be removed`,
-    );
-  } finally {
-    stream.destroy();
-  }
-}
-
-/** Waits until a container labelled `label=value` exists (Docker's `create` event). */
-export async function containerAppears(label: string, value: string, timeoutMs = 10_000): Promise<string> {
-  const stream = (await docker.getEvents({
-    filters: { type: ["container"], event: ["start"], label: [`${label}=${value}`] },
-  })) as NodeJS.ReadableStream & { destroy(): void };
-  try {
-    const existing = await docker.listContainers({ filters: { label: [`${label}=${value}`] } });
-    if (existing[0]) return existing[0].Id;
-    return await within(
-      new Promise<string>((resolve) => {
-        stream.on("data", (chunk: Buffer) => {
-          const event = JSON.parse(chunk.toString().split("\n")[0] ?? "{}") as { id?: string };
-          if (event.id) resolve(event.id);
-        });
-      }),
-      timeoutMs,
-      `a running container labelled ${label}=${value}`,
-    );
+    await within(promise, timeoutMs, `the containers labelled ${label}=${value} to be removed`);
   } finally {
     stream.destroy();
   }

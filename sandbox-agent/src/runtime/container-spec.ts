@@ -1,6 +1,32 @@
-import { SANDBOX } from "@edgeswarm/shared";
+import { CONTAINER_LIMITS, LIMITS, type Limits } from "@edgeswarm/shared";
 import type Dockerode from "dockerode";
 import { LABELS, type RunSpec } from "./runtime.ts";
+
+const MiB = 1024 * 1024;
+
+/**
+ * The limits a container is created with (cgroup and mounts). Everything else
+ * the runner applies per execution, so one warm container suits any request
+ * of the same shape.
+ */
+export type ContainerShape = Pick<Limits, (typeof CONTAINER_LIMITS)[number]>;
+
+export function shapeOf(limits: Limits): ContainerShape {
+  return Object.fromEntries(CONTAINER_LIMITS.map((name) => [name, limits[name]])) as ContainerShape;
+}
+
+/** Identifies the warm containers that can serve an image and shape. */
+export function shapeKey(image: string, shape: ContainerShape): string {
+  return `${image} ${CONTAINER_LIMITS.map((name) => `${name}=${shape[name]}`).join(" ")}`;
+}
+
+/** The name a container carries once it serves an execution (`docker ps` shows it). */
+export function executionContainerName(executionId: string): string {
+  return `edgeswarm-${executionId}`;
+}
+
+/** Names of warm containers, which serve no execution yet, start with this. */
+export const WARM_NAME_PREFIX = "edgeswarm-warm-";
 
 /** The unprivileged user every sandbox process runs as ("nobody"). */
 export const SANDBOX_USER = "65534:65534";
@@ -20,25 +46,35 @@ function tmpfs(bytes: number): string {
   return `rw,nosuid,nodev,noexec,size=${bytes},uid=65534,gid=65534,mode=0700`;
 }
 
-/** The createContainer body for one execution: no network, no privilege, no host path, every limit set. */
-export function containerSpec(spec: RunSpec, opts: SpecOptions): Dockerode.ContainerCreateOptions {
-  const memory = spec.limits.memoryMb * 1024 * 1024;
+/**
+ * The createContainer body for one sandbox: no network, no privilege, no host
+ * path, every container limit set. `name` is given when the execution is known
+ * at creation (a cold start); warm containers are renamed when handed out.
+ */
+export function containerSpec(
+  image: string,
+  shape: ContainerShape,
+  opts: SpecOptions,
+  name?: string,
+): Dockerode.ContainerCreateOptions & { name?: string } {
+  const memory = shape.memoryMb * MiB;
   const hostConfig: Dockerode.HostConfig = {
     NetworkMode: "none",
     ReadonlyRootfs: true,
-    Tmpfs: { "/workspace": tmpfs(SANDBOX.workspaceBytes), "/tmp": tmpfs(SANDBOX.tmpBytes) },
-    ShmSize: SANDBOX.shmBytes,
+    Tmpfs: { "/workspace": tmpfs(shape.workspaceMb * MiB), "/tmp": tmpfs(shape.tmpMb * MiB) },
+    ShmSize: shape.shmMb * MiB,
     IpcMode: "private",
     CapDrop: ["ALL"],
     SecurityOpt: ["no-new-privileges"],
     Privileged: false,
     Memory: memory,
     MemorySwap: memory, // equal to Memory: no swap
-    NanoCpus: Math.round(spec.limits.cpus * 1e9),
-    PidsLimit: spec.limits.pids,
+    NanoCpus: Math.round(shape.cpus * 1e9),
+    PidsLimit: shape.pids,
+    // The most any request may have; the runner lowers both for the user's program.
     Ulimits: [
-      { Name: "nofile", Soft: SANDBOX.openFiles, Hard: SANDBOX.openFiles },
-      { Name: "fsize", Soft: SANDBOX.fileSizeBytes, Hard: SANDBOX.fileSizeBytes },
+      { Name: "nofile", Soft: LIMITS.openFiles.max, Hard: LIMITS.openFiles.max },
+      { Name: "fsize", Soft: LIMITS.fileSizeMb.max * MiB, Hard: LIMITS.fileSizeMb.max * MiB },
     ],
     // Output travels over attach only; the default json-file log would keep a
     // copy of every flood on the host's disk.
@@ -48,14 +84,15 @@ export function containerSpec(spec: RunSpec, opts: SpecOptions): Dockerode.Conta
   };
   if (opts.runtime) hostConfig.Runtime = opts.runtime;
   return {
-    Image: spec.image,
+    ...(name ? { name } : {}),
+    Image: image,
     Entrypoint: ["python3"],
     Cmd: ["-I", "-c", opts.runnerSource],
     User: SANDBOX_USER,
     Env: [`PATH=${PATH}`, "LANG=C.UTF-8"],
     WorkingDir: "/workspace",
     Hostname: "sandbox",
-    Labels: { [LABELS.managed]: "true", [LABELS.agent]: opts.agentId, [LABELS.execution]: spec.executionId },
+    Labels: { [LABELS.managed]: "true", [LABELS.agent]: opts.agentId },
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
@@ -84,9 +121,11 @@ export function runnerRequest(spec: RunSpec): Buffer {
       env: spec.env,
       timeout_ms: spec.limits.timeoutMs,
       output_bytes: spec.limits.outputBytes,
-      max_files: SANDBOX.returnedFiles,
-      max_file_bytes: SANDBOX.returnedFileBytes,
-      max_total_file_bytes: SANDBOX.returnedTotalBytes,
+      open_files: spec.limits.openFiles,
+      file_size_bytes: spec.limits.fileSizeMb * MiB,
+      max_files: spec.limits.returnedFiles,
+      max_file_bytes: spec.limits.returnedFileBytes,
+      max_total_file_bytes: spec.limits.returnedTotalBytes,
     }),
     "utf8",
   );

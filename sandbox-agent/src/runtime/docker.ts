@@ -1,12 +1,23 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { type Duplex, Writable } from "node:stream";
-import type { ExecutionOutcome } from "@edgeswarm/shared";
+import { DEFAULT_LIMITS, type ExecutionOutcome } from "@edgeswarm/shared";
 import type Dockerode from "dockerode";
-import { containerSpec, describeDockerError, runnerRequest } from "./container-spec.ts";
+import {
+  type ContainerShape,
+  containerSpec,
+  describeDockerError,
+  executionContainerName,
+  runnerRequest,
+  shapeKey,
+  shapeOf,
+  WARM_NAME_PREFIX,
+} from "./container-spec.ts";
 import { type ExitInfo, FrameParser, type RunnerFrame } from "./frames.ts";
 import { bareOutcome, outcomeFromExit, ReturnedFiles } from "./outcome.ts";
 import { CappedDecoder } from "./output.ts";
 import { LABELS, type OutputSink, type RunSpec, type SandboxRuntime } from "./runtime.ts";
+import { removeContainer, Sandbox } from "./sandbox.ts";
+import { WarmPool } from "./warm-pool.ts";
 
 /** Options for {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
@@ -16,7 +27,17 @@ export interface DockerRuntimeOptions {
   /** runner.py's source (see loadRunnerSource); it runs as PID 1 in each container. */
   runnerSource: string;
   /** OCI runtime name such as "runsc"; Docker's default when absent. */
-  runtime?: string;
+  runtime?: string | undefined;
+  /**
+   * Warm containers to keep ready per image, made for the default limits. A
+   * request with other container limits (memory, CPUs, pids, tmpfs sizes)
+   * starts a container of its own.
+   */
+  warm?: Readonly<Record<string, number>>;
+  /** Most warm containers being created at once. Default 4. */
+  warmParallelism?: number;
+  /** Told when a warm container cannot be made (the pool retries with backoff). */
+  onWarmError?: (image: string, message: string) => void;
   /**
    * Added to timeoutMs for the wall-clock backstop that kills a container whose
    * runner never reports (start-up allowance plus grace). Default 15 s.
@@ -29,19 +50,48 @@ export function loadRunnerSource(): Promise<string> {
   return readFile(new URL("./runner.py", import.meta.url), "utf8");
 }
 
-const DIAGNOSTIC_BYTES = 4096;
 // How long to wait for Docker to see a container as stopped after its stream ended.
 const EXIT_WAIT_MS = 5_000;
 
-/** Runs each execution in a fresh locked-down Docker container (see container-spec.ts). */
+/**
+ * Runs each execution in a fresh locked-down Docker container (see
+ * container-spec.ts): a warm one when the pool has one of the right shape,
+ * else one started on demand. Each container serves one execution and is then
+ * removed, off the result's path.
+ */
 export class DockerRuntime implements SandboxRuntime {
   readonly #docker: Dockerode;
   readonly #opts: DockerRuntimeOptions;
-  readonly #removals = new Set<Promise<void>>();
+  readonly #removals = new Set<Promise<unknown>>();
+  /** Containers this runtime holds (warm, opening or running): reap() spares them. */
+  readonly #held = new Set<string>();
+  readonly #pool: WarmPool<Sandbox>;
+  readonly #warmShape: ContainerShape = shapeOf(DEFAULT_LIMITS);
+  readonly #images = new Map<string, string>(); // shape key -> image
 
   constructor(options: DockerRuntimeOptions) {
     this.#docker = options.docker;
     this.#opts = options;
+    this.#pool = new WarmPool<Sandbox>({
+      parallelism: options.warmParallelism ?? 4,
+      create: (key) =>
+        this.#open(this.#images.get(key) ?? "", this.#warmShape, `${WARM_NAME_PREFIX}${randomBytes(6).toString("hex")}`),
+      destroy: (sandbox) => this.#remove(sandbox),
+      onError: (key, err) =>
+        options.onWarmError?.(
+          this.#images.get(key) ?? key,
+          describeDockerError(err, "make a warm container", this.#images.get(key) ?? key),
+        ),
+    });
+    for (const [image, size] of Object.entries(options.warm ?? {})) {
+      const key = shapeKey(image, this.#warmShape);
+      this.#images.set(key, image);
+      this.#pool.setSize(key, size);
+    }
+  }
+
+  get warm(): number {
+    return this.#pool.ready;
   }
 
   async run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome> {
@@ -55,9 +105,13 @@ export class DockerRuntime implements SandboxRuntime {
 
   async #run(spec: RunSpec, sink: OutputSink, signal: AbortSignal, begun: number): Promise<ExecutionOutcome> {
     if (signal.aborted) return { ...bareOutcome("cancelled", 0), signal: null }; // nothing ran
-    const docker = this.#docker;
-    let container: Dockerode.Container | undefined;
-    let stream: Duplex | undefined;
+    const shape = shapeOf(spec.limits);
+    const name = executionContainerName(spec.executionId);
+    const warm = this.#pool.take(shapeKey(spec.image, shape));
+    warm?.rename(name);
+    let step = "create the container";
+    const opening = warm ? Promise.resolve(warm) : this.#open(spec.image, shape, name, (s) => (step = s));
+    let sandbox: Sandbox | undefined;
     let startedAt: number | null = null; // when the runner reported the user's program spawned
     const elapsed = () => performance.now() - (startedAt ?? begun);
     const { promise, resolve } = Promise.withResolvers<ExecutionOutcome>();
@@ -68,25 +122,21 @@ export class DockerRuntime implements SandboxRuntime {
       resolve(outcome);
     };
     const fail = (message: string) => finish(bareOutcome("error", elapsed(), message));
-    const kill = () => {
-      container?.kill().catch(() => {}); // already stopped is fine: removal follows anyway
-    };
+    const kill = () => sandbox?.kill();
 
     const stdout = new CappedDecoder(spec.limits.outputBytes);
     const stderr = new CappedDecoder(spec.limits.outputBytes);
-    const emit = (name: "stdout" | "stderr", text: string) => {
+    const emit = (stream: "stdout" | "stderr", text: string) => {
       if (text === "" || settled) return;
       try {
-        sink(name, text);
+        sink(stream, text);
       } catch {
         // A throwing sink must not break the execution; the caller sees its own error.
       }
     };
-    const files = new ReturnedFiles();
+    const files = new ReturnedFiles(spec.limits);
     const parser = new FrameParser();
     let exit: ExitInfo | null = null;
-    let diagnostics = Buffer.alloc(0);
-    let streamEnded: Promise<void> = Promise.resolve();
 
     const onExit = async (info: ExitInfo) => {
       emit("stdout", stdout.end());
@@ -94,8 +144,8 @@ export class DockerRuntime implements SandboxRuntime {
       let oom = info.oomKilled;
       if (oom === null) {
         // The runner could not read the cgroup counter; Docker knows once the container stops.
-        await withTimeout(streamEnded, EXIT_WAIT_MS);
-        oom = (await inspectState(container))?.OOMKilled ?? false;
+        await withTimeout(sandbox?.ended ?? Promise.resolve(), EXIT_WAIT_MS);
+        oom = (await inspectState(sandbox))?.OOMKilled ?? false;
       }
       const truncated = {
         stdout: info.stdoutTruncated || stdout.truncated,
@@ -137,10 +187,10 @@ export class DockerRuntime implements SandboxRuntime {
     // The stream ended and no exit frame came: the runner died (OOM, or subverted) or never started.
     const onLost = async () => {
       if (settled || exit) return;
-      const state = await inspectState(container, true);
+      const state = await inspectState(sandbox, true);
       if (settled || exit) return;
       if (state?.OOMKilled) return finish(bareOutcome("oom_killed", elapsed()));
-      const said = diagnostics.toString("utf8").trim();
+      const said = sandbox?.diagnostics;
       fail(
         `sandbox runner ended without a result (container exit code ${state?.ExitCode ?? "unknown"})` +
           (said ? `: ${said}` : ""),
@@ -160,31 +210,12 @@ export class DockerRuntime implements SandboxRuntime {
       spec.limits.timeoutMs + (this.#opts.backstopMs ?? 15_000),
     );
 
-    let step = "create the container";
     const drive = (async () => {
-      container = await docker.createContainer(containerSpec(spec, this.#opts));
+      sandbox = await opening;
       if (settled) return;
-      step = "attach to the container";
-      // Attach before start, or the first frames could be lost.
-      const attached = await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true });
-      stream = attached as unknown as Duplex; // a hijacked socket
-      streamEnded = new Promise<void>((done) => {
-        attached.once("end", done);
-        attached.once("close", done);
-        attached.once("error", done);
-      });
-      streamEnded.then(() => onLost().catch((err) => fail(`sandbox runtime failed: ${String(err)}`)));
-      docker.modem.demuxStream(
-        attached,
-        sinkStream(onRunnerStdout),
-        sinkStream((chunk) => {
-          diagnostics = Buffer.concat([diagnostics, chunk]).subarray(-DIAGNOSTIC_BYTES);
-        }),
-      );
-      if (settled) return;
-      step = "start the container";
-      await container.start();
-      attached.write(runnerRequest(spec));
+      sandbox.ended.then(() => onLost().catch((err) => fail(`sandbox runtime failed: ${String(err)}`)));
+      sandbox.bind(onRunnerStdout);
+      sandbox.send(runnerRequest(spec));
     })();
     drive.catch((err) => fail(describeDockerError(err, step, spec.image)));
 
@@ -196,67 +227,69 @@ export class DockerRuntime implements SandboxRuntime {
       drive
         .catch(() => {})
         .then(async () => {
-          stream?.destroy();
-          if (container) await removeContainer(container);
+          if (sandbox) await this.#remove(sandbox);
         }),
     );
     return outcome;
 
-    async function inspectState(c: Dockerode.Container | undefined, waitForStop = false) {
-      if (!c) return undefined;
+    async function inspectState(box: Sandbox | undefined, waitForStop = false) {
+      if (!box) return undefined;
       try {
         if (waitForStop) {
-          await c.wait({ condition: "not-running", abortSignal: AbortSignal.timeout(EXIT_WAIT_MS) }).catch(() => {});
+          await box.container
+            .wait({ condition: "not-running", abortSignal: AbortSignal.timeout(EXIT_WAIT_MS) })
+            .catch(() => {});
         }
-        return (await c.inspect()).State;
+        return (await box.container.inspect()).State;
       } catch {
         return undefined;
       }
     }
   }
 
+  /** Starts a container of this shape whose runner waits for its request. */
+  async #open(image: string, shape: ContainerShape, name?: string, onStep?: (step: string) => void): Promise<Sandbox> {
+    let id: string | undefined;
+    try {
+      return await Sandbox.open(this.#docker, containerSpec(image, shape, this.#opts, name), {
+        ...(onStep ? { onStep } : {}),
+        onCreated: (created) => this.#held.add((id = created)),
+      });
+    } catch (err) {
+      if (id) this.#held.delete(id); // Sandbox.open removed it
+      throw err;
+    }
+  }
+
+  async #remove(sandbox: Sandbox): Promise<void> {
+    await sandbox.remove();
+    this.#held.delete(sandbox.container.id);
+  }
+
   /**
-   * Removes every container labelled with this agent id, running or not, except
-   * those of the executions in `except`; returns how many went.
+   * Removes every container labelled with this agent id that this runtime does
+   * not hold (warm, opening or running); returns how many went.
    */
-  async reap(except: ReadonlySet<string> = new Set()): Promise<number> {
+  async reap(): Promise<number> {
     const list = await this.#docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.agent}=${this.#opts.agentId}`] },
     });
-    const stale = list.filter((c) => !except.has(c.Labels?.[LABELS.execution] ?? ""));
+    const stale = list.filter((c) => !this.#held.has(c.Id));
     const results = await Promise.all(stale.map((c) => removeContainer(this.#docker.getContainer(c.Id))));
     return results.filter(Boolean).length;
   }
 
-  /** Waits until every removal started so far (and any started meanwhile) has finished. */
+  /** Destroys the warm containers, then waits until every removal started so far has finished. */
   async close(): Promise<void> {
+    await this.#pool.close();
     while (this.#removals.size > 0) await Promise.allSettled([...this.#removals]);
   }
 
-  #track(removal: Promise<void>): void {
+  #track(removal: Promise<unknown>): void {
     this.#removals.add(removal);
     removal.finally(() => this.#removals.delete(removal));
   }
-}
-
-/** Force-removes a container; true if this call removed it. */
-async function removeContainer(container: Dockerode.Container): Promise<boolean> {
-  try {
-    await container.remove({ force: true, v: true });
-    return true;
-  } catch {
-    return false; // gone already, or removal in progress elsewhere
-  }
-}
-
-function sinkStream(onChunk: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      onChunk(chunk);
-      done();
-    },
-  });
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {

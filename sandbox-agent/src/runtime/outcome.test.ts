@@ -1,4 +1,4 @@
-import { SANDBOX } from "@edgeswarm/shared";
+import { DEFAULT_LIMITS as SANDBOX } from "@edgeswarm/shared";
 import { describe, expect, it } from "vitest";
 import type { ExitInfo } from "./frames.ts";
 import { outcomeFromExit, ReturnedFiles } from "./outcome.ts";
@@ -24,7 +24,7 @@ const NOT_TRUNCATED = { stdout: false, stderr: false };
 
 describe("ReturnedFiles", () => {
   it("joins a file sent in pieces and picks utf8 or base64", () => {
-    const files = new ReturnedFiles();
+    const files = new ReturnedFiles(SANDBOX);
     files.add(chunk("a.txt", "hel", true));
     files.add(chunk("a.txt", "lo ✓"));
     files.add(chunk("b.bin", Buffer.from([0xff, 0])));
@@ -36,7 +36,7 @@ describe("ReturnedFiles", () => {
   });
 
   it("drops a file cut short, a file with an unusable path, and one over the size cap", () => {
-    const files = new ReturnedFiles();
+    const files = new ReturnedFiles(SANDBOX);
     files.add(chunk("cut", "x", true));
     files.add(chunk("../escape", "x"));
     files.add(chunk("big", Buffer.alloc(SANDBOX.returnedFileBytes), true));
@@ -48,7 +48,7 @@ describe("ReturnedFiles", () => {
   });
 
   it("keeps at most the file-count cap", () => {
-    const files = new ReturnedFiles();
+    const files = new ReturnedFiles(SANDBOX);
     for (let i = 0; i <= SANDBOX.returnedFiles; i++) files.add(chunk(`f${i}`, "x"));
     expect(files.list()).toHaveLength(SANDBOX.returnedFiles);
     expect(files.truncated).toBe(true);
@@ -57,7 +57,7 @@ describe("ReturnedFiles", () => {
 
 describe("outcomeFromExit", () => {
   it("maps exit codes to succeeded and failed", () => {
-    expect(outcomeFromExit(EXIT, false, NOT_TRUNCATED, new ReturnedFiles())).toEqual({
+    expect(outcomeFromExit(EXIT, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX))).toEqual({
       status: "succeeded",
       exitCode: 0,
       signal: null,
@@ -65,26 +65,26 @@ describe("outcomeFromExit", () => {
       truncated: NOT_TRUNCATED,
       files: [],
     });
-    expect(outcomeFromExit({ ...EXIT, exitCode: 2 }, false, NOT_TRUNCATED, new ReturnedFiles()).status).toBe("failed");
+    expect(outcomeFromExit({ ...EXIT, exitCode: 2 }, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX)).status).toBe("failed");
   });
 
   it("ranks oom over timeout over output limit", () => {
     const all = { ...EXIT, exitCode: null, signal: "SIGKILL", timedOut: true, outputLimited: true };
-    expect(outcomeFromExit(all, true, NOT_TRUNCATED, new ReturnedFiles()).status).toBe("oom_killed");
-    expect(outcomeFromExit(all, false, NOT_TRUNCATED, new ReturnedFiles()).status).toBe("timed_out");
-    expect(outcomeFromExit({ ...all, timedOut: false }, false, NOT_TRUNCATED, new ReturnedFiles()).status).toBe(
+    expect(outcomeFromExit(all, true, NOT_TRUNCATED, new ReturnedFiles(SANDBOX)).status).toBe("oom_killed");
+    expect(outcomeFromExit(all, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX)).status).toBe("timed_out");
+    expect(outcomeFromExit({ ...all, timedOut: false }, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX)).status).toBe(
       "output_limited",
     );
   });
 
   it("treats the agent's own output cap as output_limited even if the runner denies it", () => {
-    const o = outcomeFromExit(EXIT, false, { stdout: true, stderr: false }, new ReturnedFiles());
+    const o = outcomeFromExit(EXIT, false, { stdout: true, stderr: false }, new ReturnedFiles(SANDBOX));
     expect(o.status).toBe("output_limited");
     expect(o.truncated).toEqual({ stdout: true, stderr: false });
   });
 
   it("explains skipped files", () => {
-    const o = outcomeFromExit({ ...EXIT, filesTruncated: true }, false, NOT_TRUNCATED, new ReturnedFiles());
+    const o = outcomeFromExit({ ...EXIT, filesTruncated: true }, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX));
     expect(o.status).toBe("succeeded");
     expect(o.error?.message).toMatch(/some workspace files were not returned/);
   });

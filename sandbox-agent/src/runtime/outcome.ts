@@ -2,23 +2,35 @@ import { isUtf8 } from "node:buffer";
 import {
   type ExecutionOutcome,
   type ExecutionStatus,
-  SANDBOX,
+  type Limits,
   type WorkspaceFile,
   WorkspacePath,
 } from "@edgeswarm/shared";
 import type { ExitInfo, FileChunk } from "./frames.ts";
+
+/** The limits on returned files. */
+export type FileCaps = Pick<Limits, "returnedFiles" | "returnedFileBytes" | "returnedTotalBytes">;
 
 /**
  * Assembles the runner's file frames into workspace files, re-checking every
  * cap and path: the runner's word is not trusted for what crosses the wire.
  */
 export class ReturnedFiles {
+  readonly #caps: FileCaps;
   #files: Entry[] = [];
   #open: Entry | null = null;
   #kept = 0;
   #total = 0;
   /** True once a file was dropped for a cap or an unusable path. */
   truncated = false;
+
+  constructor(caps: FileCaps) {
+    this.#caps = caps;
+  }
+
+  get caps(): FileCaps {
+    return this.#caps;
+  }
 
   add(chunk: FileChunk): void {
     let file = this.#open;
@@ -27,14 +39,14 @@ export class ReturnedFiles {
       file = { path: chunk.path, parts: [], bytes: 0, dropped: false };
       this.#files.push(file);
       this.#kept += 1;
-      if (this.#kept > SANDBOX.returnedFiles || !WorkspacePath.safeParse(file.path).success) this.#drop(file);
+      if (this.#kept > this.#caps.returnedFiles || !WorkspacePath.safeParse(file.path).success) this.#drop(file);
     }
     this.#open = chunk.more ? file : null;
     if (file.dropped) return;
     file.parts.push(chunk.data);
     file.bytes += chunk.data.length;
     this.#total += chunk.data.length;
-    if (file.bytes > SANDBOX.returnedFileBytes || this.#total > SANDBOX.returnedTotalBytes) this.#drop(file);
+    if (file.bytes > this.#caps.returnedFileBytes || this.#total > this.#caps.returnedTotalBytes) this.#drop(file);
   }
 
   /** Complete files, as UTF-8 text when their bytes are valid UTF-8, else base64. */
@@ -113,8 +125,8 @@ export function outcomeFromExit(
     outcome.error = {
       code: "files_truncated",
       message:
-        `some workspace files were not returned: at most ${SANDBOX.returnedFiles} files, ` +
-        `${SANDBOX.returnedFileBytes} bytes each and ${SANDBOX.returnedTotalBytes} in all, with plain relative paths`,
+        `some workspace files were not returned: at most ${files.caps.returnedFiles} files, ` +
+        `${files.caps.returnedFileBytes} bytes each and ${files.caps.returnedTotalBytes} in all, with plain relative paths`,
     };
   }
   return outcome;

@@ -8,6 +8,12 @@ program prints travels inside a frame, so it cannot forge runner frames.
 
 The user's program is hostile: every wait here is bounded, and the runner
 touches the workspace again only after every other process is dead.
+
+While it waits for its request, the runner starts a Python interpreter (the
+stub, STUB below) with its pipes already connected. A Python execution hands
+the stub its argv and environment and runs at once, without paying for an
+interpreter start; anything else, and a request that sets PYTHON* variables
+(read only at interpreter start), gets a freshly exec'd process instead.
 """
 
 import base64
@@ -36,6 +42,56 @@ PROGRAMS = {
     "bash": ("main.sh", ["bash", "main.sh"]),
     "node": ("main.js", ["node", "main.js"]),
 }
+
+
+# Runs as `python3 -c STUB <control fd>` in the workspace. It blocks on the
+# control pipe; the runner writes one JSON message and closes it. The stub then
+# lowers its rlimits, and either execs the program or becomes `python3 main.py`.
+STUB = r"""
+import json, os, resource, sys, types
+from importlib.machinery import SourceFileLoader
+
+def _edgeswarm_stub(fd):
+    data = b""
+    while not data.endswith(b"\n"):  # one line of JSON; usually one read
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            os._exit(0)
+        data += chunk
+    os.close(fd)
+    msg = json.loads(data)
+    for name, value in msg["rlimits"].items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    if msg["exec"]:
+        os.execvpe(msg["argv"][0], msg["argv"], msg["env"])
+    os.environ.clear()
+    os.environ.update(msg["env"])
+    sys.argv = msg["argv"][1:]
+    path = os.path.join(os.getcwd(), sys.argv[0])
+    sys.path[0] = os.path.dirname(path)
+    return path
+
+def _edgeswarm_main(path):
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__cached__ = None
+    main.__loader__ = SourceFileLoader("__main__", path)
+    sys.modules["__main__"] = main
+    with open(path, "rb") as f:
+        source = f.read()
+    try:
+        exec(compile(source, path, "exec"), main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        tb = e.__traceback__  # hide the stub's own frames, as `python3 main.py` would show none
+        while tb is not None and tb.tb_frame.f_code.co_filename != path:
+            tb = tb.tb_next
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
+        sys.exit(1)
+
+_edgeswarm_main(_edgeswarm_stub(int(sys.argv[1])))
+"""
 
 
 class RunnerError(Exception):
@@ -131,6 +187,13 @@ def kill_all():
         pass
 
 
+def set_rlimits(rlimits):
+    import resource
+
+    for name, value in rlimits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
 def child_setup():
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # ignored here; ignored dispositions survive exec
     prctl_dumpable(1)  # /proc/self is writable only while dumpable
@@ -139,6 +202,51 @@ def child_setup():
             f.write("1000")  # under memory pressure, the user's code dies before the runner
     except OSError:
         pass
+
+
+class Stub:
+    """A Python interpreter started ahead of the request, waiting on its control pipe."""
+
+    def __init__(self):
+        import subprocess
+
+        self.pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(4)]  # stdin, stdout, stderr, control
+        (in_r, self.in_w), (self.out_r, out_w), (self.err_r, err_w), (ctl_r, self.ctl_w) = self.pipes
+        env = {"PATH": PATH, "HOME": WORKSPACE, "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
+               "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": "/tmp"}
+        try:
+            self.proc = subprocess.Popen(
+                ["python3", "-c", STUB, str(ctl_r)], cwd=WORKSPACE, env=env, stdin=in_r, stdout=out_w,
+                stderr=err_w, pass_fds=(ctl_r,), close_fds=True, preexec_fn=child_setup,
+            )
+        finally:
+            for fd in (in_r, out_w, err_w, ctl_r):
+                os.close(fd)
+
+    def hand_over(self, argv, env, rlimits, exec_fresh):
+        """Gives the stub its program; False if it died waiting (the caller then spawns one)."""
+        msg = json.dumps({"argv": argv, "env": env, "rlimits": rlimits, "exec": exec_fresh}).encode() + b"\n"
+        try:
+            view = memoryview(msg)
+            while view:
+                view = view[os.write(self.ctl_w, view):]
+        except BrokenPipeError:
+            self.discard()
+            return False
+        os.close(self.ctl_w)
+        return True
+
+    def discard(self):
+        try:
+            self.proc.kill()
+            self.proc.wait()
+        except OSError:
+            pass
+        for fd in (self.in_w, self.out_r, self.err_r, self.ctl_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 class Execution:
@@ -176,23 +284,43 @@ class Execution:
         }
         self.env.update({str(k): str(v) for k, v in self.req.get("env", {}).items()})
         self.stdin = base64.b64decode(self.req.get("stdin_b64") or "", validate=True)
+        self.rlimits = {"RLIMIT_NOFILE": int(self.req["open_files"]), "RLIMIT_FSIZE": int(self.req["file_size_bytes"])}
 
-    def spawn(self):
+    def spawn(self, stub):
+        if stub is not None and self.req["language"] == "python":
+            fresh = any(k.startswith("PYTHON") for k in self.req.get("env", {}))
+            if stub.hand_over(self.argv, self.env, self.rlimits, fresh):
+                self.proc = stub.proc
+                return self.started_with(stub.in_w, stub.out_r, stub.err_r)
+        elif stub is not None:
+            stub.discard()  # not Python: the stub would only hold memory and a pid
+        return self.spawn_fresh()
+
+    def spawn_fresh(self):
         import subprocess  # only needed here; keeps start-up lean
 
         in_r, in_w = os.pipe2(os.O_CLOEXEC)
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        rlimits = self.rlimits
+
+        def setup():
+            child_setup()
+            set_rlimits(rlimits)
+
         try:
             self.proc = subprocess.Popen(
                 self.argv, cwd=WORKSPACE, env=self.env, stdin=in_r, stdout=out_w, stderr=err_w,
-                close_fds=True, preexec_fn=child_setup,
+                close_fds=True, preexec_fn=setup,
             )
         except FileNotFoundError:
             raise RunnerError(f"{self.argv[0]} is not installed in this sandbox image")
         finally:
             for fd in (in_r, out_w, err_w):
                 os.close(fd)
+        return self.started_with(in_w, out_r, err_r)
+
+    def started_with(self, in_w, out_r, err_r):
         self.started = time.monotonic()
         self.deadline = self.started + int(self.req["timeout_ms"]) / 1000
         send_json(STARTED, {"pid": self.proc.pid})
@@ -390,10 +518,14 @@ def main():
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so set_wakeup_fd wakes select on exit
     prctl_dumpable(0)
     try:
+        try:
+            stub = Stub()
+        except OSError:
+            stub = None  # no python3 to pre-start; every program is spawned fresh
         execution = Execution(read_request())
         execution.prepare()
         oom_before = oom_kills()
-        pipes = execution.spawn()
+        pipes = execution.spawn(stub)
         execution.pump(*pipes)
         oom_after = oom_kills()
         result = execution.report()

@@ -19,12 +19,14 @@ export interface SandboxRuntime {
    */
   run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome>;
   /**
-   * Removes every sandbox labelled with this agent id except those of the
-   * executions in `except`: at start, an earlier life's leftovers; later, a
-   * periodic sweep for anything a failed removal left.
+   * Removes every sandbox labelled with this agent id that this runtime does
+   * not hold (warm or running): at start, an earlier life's leftovers; later,
+   * a periodic sweep for anything a failed removal left.
    */
-  reap(except?: ReadonlySet<string>): Promise<number>;
-  /** Waits for pending sandbox removals; call on shutdown. */
+  reap(): Promise<number>;
+  /** Warm sandboxes ready to take an execution now. */
+  readonly warm: number;
+  /** Destroys the warm sandboxes and waits for pending removals; call on shutdown. */
   close(): Promise<void>;
 }
 
@@ -32,7 +34,6 @@ export interface SandboxRuntime {
 export const LABELS = {
   managed: "edgeswarm.managed",
   agent: "edgeswarm.agent",
-  execution: "edgeswarm.execution",
 } as const;
 
 export type ImageMap = Partial<Record<Language, string>>;

@@ -1,4 +1,4 @@
-import type { AgentSummary, Hello, Language } from "@edgeswarm/shared";
+import type { AgentHealth, AgentSummary, Hello, Language } from "@edgeswarm/shared";
 
 /**
  * What the PoolDO keeps about each agent socket, in the socket's hibernation
@@ -23,6 +23,7 @@ export interface AgentInfo {
   images: Partial<Record<Language, string>>;
   reportedInFlight: number;
   draining: boolean;
+  health?: AgentHealth;
 }
 
 // The attachment holds only our key, so a future field never collides (STYLE).
@@ -62,5 +63,6 @@ export function toSummary(state: SocketState & { agent: AgentInfo }, inFlight: n
     languages: Object.keys(state.agent.images) as Language[],
     connectedAt: new Date(state.connectedAt).toISOString(),
     lastHeartbeatAt: new Date(state.lastSeen).toISOString(),
+    ...(state.agent.health ? { health: state.agent.health } : {}),
   };
 }

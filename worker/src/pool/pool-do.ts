@@ -209,6 +209,7 @@ export class PoolDO extends DurableObject<Env> {
         state.lastSeen = Date.now();
         state.agent.reportedInFlight = frame.inFlight;
         state.agent.draining = frame.draining;
+        if (frame.health) state.agent.health = frame.health;
         writeState(ws, state);
         return;
       case "exec.output":
