@@ -47,12 +47,33 @@ describe("ExecutionRequest", () => {
   });
 
   it("resolves limits with defaults", () => {
-    expect(resolveLimits({ memoryMb: 64 })).toEqual({
+    expect(resolveLimits({ memoryMb: 64, tmpMb: 8 })).toEqual({
       timeoutMs: LIMITS.timeoutMs.default,
       memoryMb: 64,
       cpus: LIMITS.cpus.default,
       pids: LIMITS.pids.default,
       outputBytes: LIMITS.outputBytes.default,
+      openFiles: LIMITS.openFiles.default,
+      fileSizeMb: LIMITS.fileSizeMb.default,
+      workspaceMb: LIMITS.workspaceMb.default,
+      tmpMb: 8,
+      shmMb: LIMITS.shmMb.default,
+      returnedFiles: LIMITS.returnedFiles.default,
+      returnedFileBytes: LIMITS.returnedFileBytes.default,
+      returnedTotalBytes: LIMITS.returnedTotalBytes.default,
     });
+  });
+
+  it("bounds every limit, and names the field and its bound when one is out of range", () => {
+    for (const [name, { min, max, int }] of Object.entries(LIMITS)) {
+      const parse = (value: number) => ExecutionRequest.safeParse({ language: "python", code: "", limits: { [name]: value } });
+      expect(parse(min).success, `${name} at its minimum`).toBe(true);
+      expect(parse(max).success, `${name} at its maximum`).toBe(true);
+      const over = parse(max + 1);
+      expect(over.success).toBe(false);
+      expect(over.error?.issues[0]?.message).toBe(`${name} must be at most ${max}`);
+      expect(parse(min - 1).success, `${name} below its minimum`).toBe(false);
+      if (int) expect(parse(min + 0.5).success, `${name} fractional`).toBe(false);
+    }
   });
 });

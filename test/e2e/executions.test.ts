@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { containersGone } from "../harness/docker.ts";
+import { agentSandboxesGone, executionContainerGone } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 // End to end: workerd through wrangler, two sandbox agent processes, real Docker.
@@ -28,7 +28,7 @@ describe("POST /v1/executions", () => {
     expect(result.id).toMatch(/^ex_[0-9a-f]{24}$/);
     expect(result.agentId).toMatch(/^e2e-exec-/);
     expect(result.durationMs).toBeGreaterThan(0);
-    await containersGone("edgeswarm.execution", result.id);
+    await executionContainerGone(result.id);
   });
 
   it("returns a Python traceback in stderr, with the failing line", async () => {
@@ -120,7 +120,7 @@ describe("POST /v1/executions", () => {
     // Closing the callers cancels their executions and frees both agents.
     for (const abort of holds) abort.abort();
     await Promise.all(opened.map((s) => s.return(undefined).catch(() => {})));
-    for (const id of ["e2e-exec-1", "e2e-exec-2"]) await containersGone("edgeswarm.agent", id, 15_000);
+    for (const id of ["e2e-exec-1", "e2e-exec-2"]) await agentSandboxesGone(id, 15_000);
     const after = await stack.api.execute({ language: "python", code: "print('free again')" });
     expect(after.stdout).toBe("free again\n");
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { containersGone } from "../harness/docker.ts";
+import { executionContainerGone } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 let stack: Stack;
@@ -31,7 +31,7 @@ describe("limits", () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(1000);
     expect(result.durationMs).toBeLessThan(1500);
     expect(elapsed).toBeLessThan(2500);
-    await containersGone("edgeswarm.execution", result.id, 5_000);
+    await executionContainerGone(result.id, 5_000);
     await expectHealthy();
   });
 
@@ -42,7 +42,7 @@ describe("limits", () => {
       limits: { memoryMb: 64, timeoutMs: 20_000 },
     });
     expect(result.status).toBe("oom_killed");
-    await containersGone("edgeswarm.execution", result.id);
+    await executionContainerGone(result.id);
     await expectHealthy();
   });
 
@@ -56,7 +56,7 @@ describe("limits", () => {
     expect(result.truncated).toEqual({ stdout: true, stderr: false });
     expect(result.stdout.length).toBe(10_000);
     expect(result.stdout.startsWith("x".repeat(1000))).toBe(true);
-    await containersGone("edgeswarm.execution", result.id);
+    await executionContainerGone(result.id);
     await expectHealthy();
   });
 });

@@ -4,7 +4,7 @@ import { within } from "../../scripts/lib/wait.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { type FakeReply, type RecordedRequest, reply } from "../fakes/server.ts";
 import type { Api } from "../harness/api.ts";
-import { containerAppears, containersGone } from "../harness/docker.ts";
+import { agentExecutionContainer, agentSandboxesGone } from "../harness/docker.ts";
 import { anthropicToolResults, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
@@ -186,7 +186,7 @@ describe("run durability", () => {
       return reply.toolUse("finish", { summary: "slept, then printed", code: "print('slept')", verdict: "success" });
     });
     // Watch for the sandbox on either agent before the run can start one.
-    const sandbox = Promise.any(stack.agents.map((a) => containerAppears("edgeswarm.agent", a.options.id, 30_000)));
+    const sandbox = Promise.any(stack.agents.map((a) => agentExecutionContainer(a.options.id, 30_000)));
     const id = await createRun(stack.api, { task: "[case:kill-exec] Sleep, then print.", planner: null });
     await within(sandbox, 30_000, "the run's sandbox to start");
 
@@ -216,7 +216,7 @@ describe("run durability", () => {
     expect(requestsOf("kill-exec").map(turnOf)).toEqual([0, 1]);
     expect(anthropic.violations).toEqual([]);
     // The agents cancelled the sandbox cut off by the kill: none is left running.
-    await Promise.all(stack.agents.map((a) => containersGone("edgeswarm.agent", a.options.id, 15_000)));
+    await Promise.all(stack.agents.map((a) => agentSandboxesGone(a.options.id, 15_000)));
   }, 180_000);
 
   it("resumes an event stream from Last-Event-ID: every event exactly once, in order", async () => {

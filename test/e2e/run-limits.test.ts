@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { reply } from "../fakes/server.ts";
-import { containerAppears, containersGone, docker } from "../harness/docker.ts";
+import { agentExecutionContainer, agentSandboxesGone, executionContainerGone } from "../harness/docker.ts";
 import { createRun, followRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // Start each test with none of this stack's sandboxes left from the one before.
-  for (const agent of ["e2e-rlim-1", "e2e-rlim-2"]) await containersGone("edgeswarm.agent", agent);
+  for (const agent of ["e2e-rlim-1", "e2e-rlim-2"]) await agentSandboxesGone(agent);
 });
 afterEach(() => {
   anthropic.setDefault(reply.error(500, "script exhausted"));
@@ -76,12 +76,11 @@ describe("run limits", () => {
     anthropic.enqueue(reply.toolUse("run_code", { code: "import time\nprint('start', flush=True)\ntime.sleep(60)" }));
     const id = await createRun(stack.api, { task: "Sleep long.", planner: null });
     // Ties go to the lowest agent id: the execution runs on e2e-rlim-1.
-    const container = await containerAppears("edgeswarm.agent", "e2e-rlim-1", 15_000);
-    const executionId = (await docker.getContainer(container).inspect()).Config.Labels["edgeswarm.execution"] ?? "";
+    const { executionId } = await agentExecutionContainer("e2e-rlim-1", 15_000);
     const res = await stack.api.raw(`/v1/runs/${id}/cancel`, "");
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("cancelled");
-    await containersGone("edgeswarm.execution", executionId, 2_000);
+    await executionContainerGone(executionId, 2_000);
     const { view } = await runToEnd(stack.api, id);
     expect(view).toMatchObject({ status: "cancelled", error: { reason: "cancelled" } });
   });
@@ -104,7 +103,7 @@ describe("an agent lost mid-execution", () => {
     );
     const id = await createRun(stack.api, { task: "Run somewhere.", planner: null });
     // Ties go to the lowest agent id, so the first attempt lands on e2e-rlim-1.
-    await containerAppears("edgeswarm.agent", "e2e-rlim-1", 15_000);
+    await agentExecutionContainer("e2e-rlim-1", 15_000);
     await stack.agent("e2e-rlim-1").stop("SIGKILL");
     const events = [];
     for await (const e of followRun(stack.api, id)) events.push(e);

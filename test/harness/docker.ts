@@ -130,3 +130,30 @@ export async function containersGone(label: string, value: string, timeoutMs = 1
     stream.destroy();
   }
 }
+
+/**
+ * Resolves once a container of agent `agentId` serves an execution (carries an
+ * execution's name), with its id and the execution's id.
+ */
+export async function agentExecutionContainer(
+  agentId: string,
+  timeoutMs = 10_000,
+): Promise<{ containerId: string; executionId: string }> {
+  const { promise, resolve } = Promise.withResolvers<{ containerId: string; executionId: string }>();
+  const consider = (containerId: string | undefined, name: string | undefined) => {
+    const match = /^\/?edgeswarm-(ex_[0-9a-f]+)$/.exec(name ?? "");
+    if (containerId && match?.[1]) resolve({ containerId, executionId: match[1] });
+  };
+  const stream = await watchEvents(
+    { event: ["create", "rename"], label: [`edgeswarm.agent=${agentId}`] },
+    (event) => consider(event.id, event.Actor?.Attributes?.name),
+    false,
+  );
+  try {
+    const list = await docker.listContainers({ all: true, filters: { label: [`edgeswarm.agent=${agentId}`] } });
+    for (const c of list) for (const name of c.Names) consider(c.Id, name);
+    return await within(promise, timeoutMs, `a container of agent ${agentId} to serve an execution`);
+  } finally {
+    stream.destroy();
+  }
+}
