@@ -60,3 +60,31 @@ describe("limits", () => {
     await expectHealthy();
   });
 });
+
+describe("per-request limits", () => {
+  it("reach the sandbox: rlimits, tmpfs sizes, memory and returned-file caps as the request set them", async () => {
+    const result = await stack.api.execute({
+      language: "python",
+      code: [
+        "import os, resource",
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE))",
+        "print(resource.getrlimit(resource.RLIMIT_FSIZE))",
+        "for path in ('/workspace', '/tmp', '/dev/shm'):",
+        "    st = os.statvfs(path)",
+        "    print(path, st.f_blocks * st.f_frsize // (1024 * 1024))",
+        "for cg in ('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'):",
+        "    if os.path.exists(cg):",
+        "        print('memory', int(open(cg).read()) // (1024 * 1024))",
+        "for name in ('a', 'b', 'c'):",
+        "    open(name, 'w').write(name)",
+      ].join("\n"),
+      limits: { openFiles: 32, fileSizeMb: 2, workspaceMb: 3, tmpMb: 4, shmMb: 5, returnedFiles: 1, memoryMb: 96 },
+    });
+    expect(result.status).toBe("succeeded");
+    expect(result.stdout).toBe(
+      [`(32, 32)`, `(${2 * 1024 * 1024}, ${2 * 1024 * 1024})`, "/workspace 3", "/tmp 4", "/dev/shm 5", "memory 96", ""].join("\n"),
+    );
+    expect(result.files).toEqual([{ path: "a", content: "a", encoding: "utf8" }]);
+    expect(result.error).toMatchObject({ code: "files_truncated" });
+  });
+});
