@@ -66,7 +66,8 @@ describe("ExecutionRequest", () => {
 
   it("bounds every limit, and names the field and its bound when one is out of range", () => {
     for (const [name, { min, max, int }] of Object.entries(LIMITS)) {
-      const parse = (value: number) => ExecutionRequest.safeParse({ language: "python", code: "", limits: { [name]: value } });
+      const parse = (value: number) =>
+        ExecutionRequest.safeParse({ language: "python", code: "", limits: { [name]: value } });
       expect(parse(min).success, `${name} at its minimum`).toBe(true);
       expect(parse(max).success, `${name} at its maximum`).toBe(true);
       const over = parse(max + 1);

@@ -33,7 +33,14 @@ export const LIMIT_NAMES = Object.keys(LIMITS) as LimitName[];
  * those the in-sandbox runner applies per execution. A warm sandbox is made for
  * one set of these.
  */
-export const CONTAINER_LIMITS = ["memoryMb", "cpus", "pids", "workspaceMb", "tmpMb", "shmMb"] as const satisfies readonly LimitName[];
+export const CONTAINER_LIMITS = [
+  "memoryMb",
+  "cpus",
+  "pids",
+  "workspaceMb",
+  "tmpMb",
+  "shmMb",
+] as const satisfies readonly LimitName[];
 
 /** Request-shape maxima, enforced by the schemas in api.ts. */
 export const REQUEST_MAXIMA = {

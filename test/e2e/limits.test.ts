@@ -82,7 +82,15 @@ describe("per-request limits", () => {
     });
     expect(result.status).toBe("succeeded");
     expect(result.stdout).toBe(
-      [`(32, 32)`, `(${2 * 1024 * 1024}, ${2 * 1024 * 1024})`, "/workspace 3", "/tmp 4", "/dev/shm 5", "memory 96", ""].join("\n"),
+      [
+        `(32, 32)`,
+        `(${2 * 1024 * 1024}, ${2 * 1024 * 1024})`,
+        "/workspace 3",
+        "/tmp 4",
+        "/dev/shm 5",
+        "memory 96",
+        "",
+      ].join("\n"),
     );
     expect(result.files).toEqual([{ path: "a", content: "a", encoding: "utf8" }]);
     expect(result.error).toMatchObject({ code: "files_truncated" });

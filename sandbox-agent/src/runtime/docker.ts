@@ -75,7 +75,11 @@ export class DockerRuntime implements SandboxRuntime {
     this.#pool = new WarmPool<Sandbox>({
       parallelism: options.warmParallelism ?? 4,
       create: (key) =>
-        this.#open(this.#images.get(key) ?? "", this.#warmShape, `${WARM_NAME_PREFIX}${randomBytes(6).toString("hex")}`),
+        this.#open(
+          this.#images.get(key) ?? "",
+          this.#warmShape,
+          `${WARM_NAME_PREFIX}${randomBytes(6).toString("hex")}`,
+        ),
       destroy: (sandbox) => this.#remove(sandbox),
       onError: (key, err) =>
         options.onWarmError?.(
@@ -253,7 +257,10 @@ export class DockerRuntime implements SandboxRuntime {
     try {
       return await Sandbox.open(this.#docker, containerSpec(image, shape, this.#opts, name), {
         ...(onStep ? { onStep } : {}),
-        onCreated: (created) => this.#held.add((id = created)),
+        onCreated: (created) => {
+          id = created;
+          this.#held.add(created);
+        },
       });
     } catch (err) {
       if (id) this.#held.delete(id); // Sandbox.open removed it

@@ -43,7 +43,11 @@ export class Sandbox {
    * as it begins, for error messages; `hooks.onCreated` the container's id as
    * soon as it exists. A failure after creation removes the container.
    */
-  static async open(docker: Dockerode, options: Dockerode.ContainerCreateOptions, hooks: OpenHooks = {}): Promise<Sandbox> {
+  static async open(
+    docker: Dockerode,
+    options: Dockerode.ContainerCreateOptions,
+    hooks: OpenHooks = {},
+  ): Promise<Sandbox> {
     const onStep = hooks.onStep ?? (() => {});
     onStep("create the container");
     const container = await docker.createContainer(options);
