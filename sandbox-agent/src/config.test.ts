@@ -12,6 +12,17 @@ describe("parseConfig", () => {
       images: { python: DEFAULT_IMAGE, bash: DEFAULT_IMAGE },
       labels: {},
       pool: undefined,
+      warm: { [DEFAULT_IMAGE]: 4 },
+    });
+  });
+
+  it("sizes warm pools per image, named by language or by image", () => {
+    const images = ["--image", "python=img/py:1", "--image", "bash=img/sh:1"];
+    expect(parseConfig([...base, ...images, "--warm", "python=2"], {})).toMatchObject({
+      warm: { "img/py:1": 2, "img/sh:1": 4 },
+    });
+    expect(parseConfig([...base, ...images], { EDGESWARM_WARM: "img/sh:1=0" })).toMatchObject({
+      warm: { "img/py:1": 4, "img/sh:1": 0 },
     });
   });
 
@@ -42,6 +53,9 @@ describe("parseConfig", () => {
     [[...base, "--image", "cobol=x"], "unknown language"],
     [[...base, "--label", "novalue"], "KEY=VALUE"],
     [[...base, "--id", "bad id"], "agent id"],
+    [[...base, "--warm", "python=-1"], "--warm python"],
+    [[...base, "--warm", "python=many"], "--warm python"],
+    [[...base, "--warm", "ruby=2"], "neither a language nor an image"],
     [["--url", "ftp://x", "--token", "t"], "http(s)"],
   ])("refuses %j with a message naming %s", (argv, fragment) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);

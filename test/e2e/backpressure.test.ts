@@ -7,6 +7,7 @@
 import type { AddressInfo } from "node:net";
 import {
   AgentFrame,
+  type AgentHealth,
   type ExecStart,
   type ExecutionOutcome,
   newExecutionId,
@@ -28,6 +29,7 @@ let server: WebSocketServer;
 let agent: AgentProcess;
 let socket: WebSocket;
 const finished = new Map<string, { outcome: ExecutionOutcome; at: number }>();
+let onHealth: (health: AgentHealth) => void = () => {};
 const waiters = new Map<string, () => void>();
 
 beforeAll(async () => {
@@ -40,8 +42,10 @@ beforeAll(async () => {
         if (!parsed.ok) throw new Error(`the agent sent a bad frame: ${parsed.message}`);
         const frame = parsed.frame;
         if (frame.type === "agent.hello") {
-          send(ws, { type: "worker.welcome", protocolVersion: PROTOCOL_VERSION, pool: "pool-a", heartbeatMs: 5_000 });
+          send(ws, { type: "worker.welcome", protocolVersion: PROTOCOL_VERSION, pool: "pool-a", heartbeatMs: 1_000 });
           resolve(ws);
+        } else if (frame.type === "agent.heartbeat" && frame.health) {
+          onHealth(frame.health);
         } else if (frame.type === "exec.finished") {
           finished.set(frame.executionId, { outcome: frame.outcome, at: performance.now() });
           waiters.get(frame.executionId)?.();
@@ -81,6 +85,23 @@ function start(code: string): { id: string; done: Promise<{ outcome: ExecutionOu
   send(socket, frame);
   return { id, done };
 }
+
+describe("the agent's health in its heartbeats", () => {
+  it("reports its memory, event-loop delay and a full warm pool", async () => {
+    const health = await within(
+      new Promise<AgentHealth>((resolve) => {
+        onHealth = (h) => h.warm === CAPACITY && resolve(h);
+      }),
+      30_000,
+      "a heartbeat with a full warm pool",
+    );
+    expect(health.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(health.rssBytes).toBeLessThan(150 * 1024 * 1024);
+    expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(health.loopDelayP50Ms);
+    expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(health.loopDelayP99Ms);
+    expect(health.windowMs).toBeGreaterThan(500);
+  });
+});
 
 describe("backpressure at the agent", () => {
   it("refuses executions beyond its capacity at once with agent_busy, and runs the ones it took", async () => {

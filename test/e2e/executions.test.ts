@@ -1,3 +1,4 @@
+import { AgentList, type AgentSummary } from "@edgeswarm/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSandboxesGone, executionContainerGone } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
@@ -123,6 +124,22 @@ describe("POST /v1/executions", () => {
     for (const id of ["e2e-exec-1", "e2e-exec-2"]) await agentSandboxesGone(id, 15_000);
     const after = await stack.api.execute({ language: "python", code: "print('free again')" });
     expect(after.stdout).toBe("free again\n");
+  });
+
+  it("lists each agent with the health from its latest heartbeat", async () => {
+    // Agents heartbeat every 5 s; the first health report closes the first interval.
+    const deadline = performance.now() + 15_000;
+    let agents: AgentSummary[] = [];
+    while (performance.now() < deadline) {
+      agents = AgentList.parse(await (await stack.api.get("/v1/agents")).json()).agents;
+      if (agents.every((a) => a.health)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(agents.map((a) => a.id).sort()).toEqual(["e2e-exec-1", "e2e-exec-2"]);
+    for (const agent of agents) {
+      expect(agent.health).toMatchObject({ warm: expect.any(Number), rssBytes: expect.any(Number) });
+      expect(agent.health?.rssBytes).toBeGreaterThan(0);
+    }
   });
 
   it("runs bash", async () => {

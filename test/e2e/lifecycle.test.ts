@@ -42,7 +42,9 @@ describe("agent lifecycle", () => {
     expect((await docker.getContainer(container).inspect()).State.Running).toBe(true);
     await agent.restart();
     // The orphan and the dead agent's warm containers.
-    expect(agent.proc.log.all.join("\n")).toMatch(/removed \d+ sandbox container\(s\) left by an earlier run of e2e-life-1/);
+    expect(agent.proc.log.all.join("\n")).toMatch(
+      /removed \d+ sandbox container\(s\) left by an earlier run of e2e-life-1/,
+    );
     await executionContainerGone(id);
   });
 
