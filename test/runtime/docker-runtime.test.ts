@@ -2,117 +2,64 @@
  * DockerRuntime against the real Docker engine and the real sandbox image: no
  * mocks. Needs /var/run/docker.sock and edgeswarm/python:latest (npm run image:offline).
  */
-import { randomBytes } from "node:crypto";
-import { type ExecutionOutcome, LIMITS, type Limits, newExecutionId, type WorkspaceFile } from "@edgeswarm/shared";
-import Docker from "dockerode";
+import { LIMITS, type Limits, newExecutionId, DEFAULT_LIMITS as SHARED_DEFAULT_LIMITS } from "@edgeswarm/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DockerRuntime, loadRunnerSource } from "../../sandbox-agent/src/runtime/docker.ts";
-import { LABELS, type RunSpec } from "../../sandbox-agent/src/runtime/runtime.ts";
+import { DockerRuntime, type DockerRuntimeOptions, loadRunnerSource } from "../../sandbox-agent/src/runtime/docker.ts";
+import { LABELS } from "../../sandbox-agent/src/runtime/runtime.ts";
+import {
+  agentLabel,
+  awaitGone,
+  docker,
+  exists,
+  IMAGE,
+  newAgentId,
+  type RunOptions,
+  runOn,
+  servedBy,
+  sinceNow,
+  untilWarm,
+  warmContainers,
+  within,
+} from "./helpers.ts";
 
-const IMAGE = "edgeswarm/python:latest";
-const AGENT_ID = `rt-test-${process.pid}-${randomBytes(4).toString("hex")}`;
+const AGENT_ID = newAgentId("rt-test");
 const TEST_TIMEOUT = 30_000;
-const GONE_TIMEOUT_MS = 15_000;
 
-const docker = new Docker({ socketPath: "/var/run/docker.sock" });
 let runnerSource: string;
 let runtime: DockerRuntime;
 /** Every runtime a test made, so afterEach can close them all. */
 let runtimes: DockerRuntime[] = [];
 
-function makeRuntime(extra: { runnerSource?: string; backstopMs?: number } = {}): DockerRuntime {
+function makeRuntime(
+  extra: Partial<Pick<DockerRuntimeOptions, "runnerSource" | "backstopMs" | "warm">> = {},
+): DockerRuntime {
   const rt = new DockerRuntime({ docker, agentId: AGENT_ID, runnerSource, ...extra });
   runtimes.push(rt);
   return rt;
 }
 
-interface Run {
-  outcome: ExecutionOutcome;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
+/** Smaller than the shipped defaults, so a test run stays light; containers are cold (no warm pool). */
+const DEFAULT_LIMITS: Limits = { ...SHARED_DEFAULT_LIMITS, timeoutMs: 10_000, memoryMb: 128, pids: 64 };
+
+function run(code: string, opts: RunOptions & { rt?: DockerRuntime } = {}) {
+  return runOn(opts.rt ?? runtime, DEFAULT_LIMITS, code, opts);
 }
 
-const DEFAULT_LIMITS: Limits = { timeoutMs: 10_000, memoryMb: 128, cpus: 1, pids: 64, outputBytes: 1 << 20 };
-
-async function run(
-  code: string,
-  opts: {
-    language?: RunSpec["language"];
-    limits?: Partial<Limits>;
-    files?: WorkspaceFile[];
-    stdin?: string;
-    args?: string[];
-    env?: Record<string, string>;
-    image?: string;
-    signal?: AbortSignal;
-    onOutput?: (stream: "stdout" | "stderr", data: string) => void;
-    rt?: DockerRuntime;
-  } = {},
-): Promise<Run> {
-  const spec: RunSpec = {
-    executionId: newExecutionId(),
-    language: opts.language ?? "python",
-    code,
-    files: opts.files ?? [],
-    args: opts.args ?? [],
-    env: opts.env ?? {},
-    limits: { ...DEFAULT_LIMITS, ...opts.limits },
-    image: opts.image ?? IMAGE,
-    ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
-  };
-  let stdout = "";
-  let stderr = "";
-  const started = performance.now();
-  const outcome = await (opts.rt ?? runtime).run(
-    spec,
-    (stream, data) => {
-      if (stream === "stdout") stdout += data;
-      else stderr += data;
-      opts.onOutput?.(stream, data);
-    },
-    opts.signal ?? new AbortController().signal,
-  );
-  return { outcome, stdout, stderr, wallMs: performance.now() - started };
-}
-
-/** Resolves once no container carries `label`: at once if none is listed, else on each one's destroy event. */
-async function awaitGone(label: string): Promise<void> {
-  // Subscribe before listing, so a destroy between the two is not missed.
-  const events = await docker.getEvents({ filters: { type: ["container"], event: ["destroy"], label: [label] } });
-  try {
-    const present = await docker.listContainers({ all: true, filters: { label: [label] } });
-    if (present.length === 0) return;
-    const waiting = new Set(present.map((c) => c.Id));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `waited ${GONE_TIMEOUT_MS} ms for the Docker destroy event of container(s) ${[...waiting].join(", ")} labelled ${label}`,
-            ),
-          ),
-        GONE_TIMEOUT_MS,
-      );
-      let buffered = "";
-      events.on("data", (chunk: Buffer) => {
-        buffered += chunk.toString("utf8");
-        const lines = buffered.split("\n");
-        buffered = lines.pop() ?? "";
-        for (const line of lines) {
-          if (line.trim() === "") continue;
-          const event = JSON.parse(line) as { id?: string };
-          if (event.id) waiting.delete(event.id);
-        }
-        if (waiting.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+/** A container labelled as this agent's, as an earlier life of it would have left. */
+function leftover(opts: { running?: boolean; agentId?: string } = {}) {
+  return docker
+    .createContainer({
+      name: `edgeswarm-${newExecutionId()}`,
+      Image: IMAGE,
+      Entrypoint: ["sleep"],
+      Cmd: ["300"],
+      Labels: { [LABELS.managed]: "true", [LABELS.agent]: opts.agentId ?? AGENT_ID },
+      HostConfig: { NetworkMode: "none" },
+    })
+    .then(async (c) => {
+      if (opts.running) await c.start();
+      return c;
     });
-  } finally {
-    (events as unknown as { destroy(): void }).destroy();
-  }
 }
 
 beforeAll(async () => {
@@ -126,12 +73,13 @@ afterEach(async () => {
   await Promise.all(runtimes.map((rt) => rt.close()));
   runtimes = [];
   runtime = makeRuntime();
-  await awaitGone(`${LABELS.agent}=${AGENT_ID}`);
+  await awaitGone(agentLabel(AGENT_ID));
 });
 
 afterAll(async () => {
   await Promise.all(runtimes.map((rt) => rt.close()));
-  await awaitGone(`${LABELS.agent}=${AGENT_ID}`);
+  await awaitGone(agentLabel(AGENT_ID));
+  expect(await docker.listContainers({ all: true, filters: { label: [agentLabel(AGENT_ID)] } })).toEqual([]);
 });
 
 describe("DockerRuntime (real Docker)", { timeout: TEST_TIMEOUT }, () => {
@@ -153,12 +101,19 @@ describe("DockerRuntime (real Docker)", { timeout: TEST_TIMEOUT }, () => {
   });
 
   it("runs at the smallest limits a request may ask for", async () => {
-    const { memoryMb, cpus, pids, outputBytes } = LIMITS;
-    const r = await run("print('small')", {
-      limits: { memoryMb: memoryMb.min, cpus: cpus.min, pids: pids.min, outputBytes: outputBytes.min },
-    });
+    // Every minimum but the timeout's: 100 ms is less than a cold start at 0.1 CPU.
+    const smallest = Object.fromEntries(
+      Object.entries(LIMITS).map(([name, bounds]) => [name, bounds.min]),
+    ) as unknown as Limits;
+    const r = await run(
+      "import resource\nprint('small', resource.getrlimit(resource.RLIMIT_NOFILE), resource.getrlimit(resource.RLIMIT_FSIZE))",
+      { limits: { ...smallest, timeoutMs: DEFAULT_LIMITS.timeoutMs } },
+    );
+    expect(r.stderr).toBe("");
     expect(r.outcome.status).toBe("succeeded");
-    expect(r.stdout).toBe("small\n");
+    const { openFiles, fileSizeMb } = LIMITS;
+    const fsize = fileSizeMb.min * 1024 * 1024;
+    expect(r.stdout).toBe(`small (${openFiles.min}, ${openFiles.min}) (${fsize}, ${fsize})\n`);
   });
 
   it("puts a Python traceback on stderr", async () => {
@@ -435,32 +390,84 @@ describe("DockerRuntime (real Docker)", { timeout: TEST_TIMEOUT }, () => {
     expect(r.wallMs).toBeLessThan(DEFAULT_LIMITS.timeoutMs);
   });
 
-  it("reaps containers left behind under this agent id", async () => {
-    const left = await docker.createContainer({
-      Image: IMAGE,
-      Cmd: ["true"],
-      Labels: { [LABELS.managed]: "true", [LABELS.agent]: AGENT_ID, [LABELS.execution]: newExecutionId() },
-      HostConfig: { NetworkMode: "none" },
-    });
-    expect(await runtime.reap()).toBe(1);
-    await expect(left.inspect()).rejects.toMatchObject({ statusCode: 404 });
-    expect(await runtime.reap()).toBe(0);
+  it("names a cold container after its execution", async () => {
+    const since = sinceNow();
+    const r = await run("print('named')");
+    expect(r.stdout).toBe("named\n");
+    const served = await servedBy(AGENT_ID, r.executionId, since);
+    expect(served.warmName).toBeUndefined(); // created with its name: no warm pool here
   });
 
-  it("sweeps spare the executions still running", async () => {
-    const make = (executionId: string) =>
-      docker.createContainer({
-        Image: IMAGE,
-        Cmd: ["true"],
-        Labels: { [LABELS.managed]: "true", [LABELS.agent]: AGENT_ID, [LABELS.execution]: executionId },
-        HostConfig: { NetworkMode: "none" },
-      });
-    const liveId = newExecutionId();
-    const live = await make(liveId);
-    const stale = await make(newExecutionId());
-    expect(await runtime.reap(new Set([liveId]))).toBe(1);
-    await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
-    expect((await live.inspect()).Id).toBe(live.id);
-    expect(await runtime.reap()).toBe(1);
+  it("reaps containers left behind under this agent id, and no other agent's", async () => {
+    const stopped = await leftover();
+    const running = await leftover({ running: true });
+    const foreign = await leftover({ agentId: `${AGENT_ID}-other` });
+    try {
+      expect(await runtime.reap()).toBe(2);
+      expect(await exists(stopped.id)).toBe(false);
+      expect(await exists(running.id)).toBe(false);
+      expect(await exists(foreign.id)).toBe(true);
+      expect(await runtime.reap()).toBe(0);
+    } finally {
+      await foreign.remove({ force: true });
+    }
+  });
+
+  it("reap spares the containers the runtime holds (running and warm) and removes the others", async () => {
+    const rt = makeRuntime({ warm: { [IMAGE]: 2 } });
+    await untilWarm(rt, AGENT_ID, 2);
+    const since = sinceNow();
+    const abort = new AbortController();
+    const waitReady = () => {
+      const ready = Promise.withResolvers<void>();
+      return {
+        ready: within(ready.promise, 15_000, "the program to print ready"),
+        onOutput: (_stream: string, data: string) => data.includes("ready") && ready.resolve(),
+      };
+    };
+    const program = "import os, time\nos.write(1, b'ready\\n')\ntime.sleep(60)";
+    // One execution on a warm container (the shipped defaults), one cold (this suite's smaller limits).
+    const [warmId, coldId] = [newExecutionId(), newExecutionId()];
+    const warmWait = waitReady();
+    const onWarm = run(program, {
+      rt,
+      executionId: warmId,
+      limits: { ...SHARED_DEFAULT_LIMITS, timeoutMs: 20_000 },
+      signal: abort.signal,
+      onOutput: warmWait.onOutput,
+    });
+    const coldWait = waitReady();
+    const onCold = run(program, {
+      rt,
+      executionId: coldId,
+      limits: { timeoutMs: 20_000 },
+      signal: abort.signal,
+      onOutput: coldWait.onOutput,
+    });
+    await Promise.all([warmWait.ready, coldWait.ready]);
+    await untilWarm(rt, AGENT_ID, 2); // refilled: no creation in flight while reap lists
+    const [warmServed, coldServed] = await Promise.all([
+      servedBy(AGENT_ID, warmId, since),
+      servedBy(AGENT_ID, coldId, since),
+    ]);
+    expect(warmServed.warmName).toMatch(/^edgeswarm-warm-/);
+    expect(coldServed.warmName).toBeUndefined();
+    const idle = await warmContainers(AGENT_ID);
+    expect(idle).toHaveLength(2);
+    const stale = await leftover({ running: true });
+
+    expect(await rt.reap()).toBe(1);
+    expect(await exists(stale.id)).toBe(false);
+    for (const id of [warmServed.id, coldServed.id, ...idle]) {
+      expect((await docker.getContainer(id).inspect()).State.Running).toBe(true);
+    }
+    expect(rt.warm).toBe(2);
+
+    abort.abort();
+    const [warmRun, coldRun] = await Promise.all([onWarm, onCold]);
+    expect(warmRun.outcome.status).toBe("cancelled");
+    expect(coldRun.outcome.status).toBe("cancelled");
+    expect(warmRun.stdout).toBe("ready\n");
+    expect(coldRun.stdout).toBe("ready\n");
   });
 });

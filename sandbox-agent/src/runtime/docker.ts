@@ -63,8 +63,10 @@ export class DockerRuntime implements SandboxRuntime {
   readonly #docker: Dockerode;
   readonly #opts: DockerRuntimeOptions;
   readonly #removals = new Set<Promise<unknown>>();
-  /** Containers this runtime holds (warm, opening or running): reap() spares them. */
+  /** Containers this runtime holds (warm, opening or running), by id: reap() spares them. */
   readonly #held = new Set<string>();
+  /** Names of containers being created, whose ids are not known yet: reap() spares them too. */
+  readonly #creating = new Set<string>();
   readonly #pool: WarmPool<Sandbox>;
   readonly #warmShape: ContainerShape = shapeOf(DEFAULT_LIMITS);
   readonly #images = new Map<string, string>(); // shape key -> image
@@ -252,8 +254,9 @@ export class DockerRuntime implements SandboxRuntime {
   }
 
   /** Starts a container of this shape whose runner waits for its request. */
-  async #open(image: string, shape: ContainerShape, name?: string, onStep?: (step: string) => void): Promise<Sandbox> {
+  async #open(image: string, shape: ContainerShape, name: string, onStep?: (step: string) => void): Promise<Sandbox> {
     let id: string | undefined;
+    this.#creating.add(name);
     try {
       return await Sandbox.open(this.#docker, containerSpec(image, shape, this.#opts, name), {
         ...(onStep ? { onStep } : {}),
@@ -265,6 +268,8 @@ export class DockerRuntime implements SandboxRuntime {
     } catch (err) {
       if (id) this.#held.delete(id); // Sandbox.open removed it
       throw err;
+    } finally {
+      this.#creating.delete(name);
     }
   }
 
@@ -282,7 +287,9 @@ export class DockerRuntime implements SandboxRuntime {
       all: true,
       filters: { label: [`${LABELS.agent}=${this.#opts.agentId}`] },
     });
-    const stale = list.filter((c) => !this.#held.has(c.Id));
+    const stale = list.filter(
+      (c) => !this.#held.has(c.Id) && !c.Names?.some((n) => this.#creating.has(n.replace(/^\//, ""))),
+    );
     const results = await Promise.all(stale.map((c) => removeContainer(this.#docker.getContainer(c.Id))));
     return results.filter(Boolean).length;
   }

@@ -65,7 +65,9 @@ describe("outcomeFromExit", () => {
       truncated: NOT_TRUNCATED,
       files: [],
     });
-    expect(outcomeFromExit({ ...EXIT, exitCode: 2 }, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX)).status).toBe("failed");
+    expect(outcomeFromExit({ ...EXIT, exitCode: 2 }, false, NOT_TRUNCATED, new ReturnedFiles(SANDBOX)).status).toBe(
+      "failed",
+    );
   });
 
   it("ranks oom over timeout over output limit", () => {

@@ -12,8 +12,9 @@ touches the workspace again only after every other process is dead.
 While it waits for its request, the runner starts a Python interpreter (the
 stub, STUB below) with its pipes already connected. A Python execution hands
 the stub its argv and environment and runs at once, without paying for an
-interpreter start; anything else, and a request that sets PYTHON* variables
-(read only at interpreter start), gets a freshly exec'd process instead.
+interpreter start; anything else, and a request that sets variables read only
+when a process starts (PYTHON*, LANG, LC_*, TZ, LD_*), gets a freshly exec'd
+process instead.
 """
 
 import base64
@@ -48,7 +49,7 @@ PROGRAMS = {
 # control pipe; the runner writes one JSON message and closes it. The stub then
 # lowers its rlimits, and either execs the program or becomes `python3 main.py`.
 STUB = r"""
-import json, os, resource, sys, types
+import builtins, json, os, resource, signal, sys, types
 from importlib.machinery import SourceFileLoader
 
 def _edgeswarm_stub(fd):
@@ -76,6 +77,7 @@ def _edgeswarm_main(path):
     main.__file__ = path
     main.__cached__ = None
     main.__loader__ = SourceFileLoader("__main__", path)
+    main.__builtins__ = builtins
     sys.modules["__main__"] = main
     with open(path, "rb") as f:
         source = f.read()
@@ -88,10 +90,20 @@ def _edgeswarm_main(path):
         while tb is not None and tb.tb_frame.f_code.co_filename != path:
             tb = tb.tb_next
         sys.excepthook(type(e), e.with_traceback(tb), tb)
+        if isinstance(e, KeyboardInterrupt):  # python3 then dies of SIGINT
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         sys.exit(1)
 
 _edgeswarm_main(_edgeswarm_stub(int(sys.argv[1])))
 """
+
+
+# Variables a process reads only as it starts; a running interpreter cannot honour them.
+STARTUP_PREFIXES = ("PYTHON", "LC_", "LD_")
+STARTUP_VARS = ("LANG", "TZ")
 
 
 class RunnerError(Exception):
@@ -288,7 +300,7 @@ class Execution:
 
     def spawn(self, stub):
         if stub is not None and self.req["language"] == "python":
-            fresh = any(k.startswith("PYTHON") for k in self.req.get("env", {}))
+            fresh = any(k.startswith(STARTUP_PREFIXES) or k in STARTUP_VARS for k in self.req.get("env", {}))
             if stub.hand_over(self.argv, self.env, self.rlimits, fresh):
                 self.proc = stub.proc
                 return self.started_with(stub.in_w, stub.out_r, stub.err_r)

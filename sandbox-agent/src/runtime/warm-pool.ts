@@ -64,7 +64,13 @@ export class WarmPool<T extends PoolItem> {
     for (const timer of this.#paused.values()) clearTimeout(timer);
     this.#paused.clear();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-    const items = [...this.#idle.values()].flatMap((idle) => [...idle]);
+    // Emptied, not just dropped: an item's `ended` watcher holds its set, and
+    // must not destroy it a second time when the destroy below ends it.
+    const items = [...this.#idle.values()].flatMap((idle) => {
+      const list = [...idle];
+      idle.clear();
+      return list;
+    });
     this.#idle.clear();
     await Promise.allSettled(items.map((item) => this.#opts.destroy(item)));
   }
@@ -104,10 +110,9 @@ export class WarmPool<T extends PoolItem> {
       this.#track(this.#opts.destroy(item));
       return;
     }
-    let idle = this.#idle.get(key);
-    if (!idle) this.#idle.set(key, (idle = new Set()));
-    idle.add(item);
-    const pool = idle;
+    const pool = this.#idle.get(key) ?? new Set<T>();
+    this.#idle.set(key, pool);
+    pool.add(item);
     // Died while waiting (a daemon restart, a killed container): replace it.
     void item.ended.then(() => {
       if (!pool.delete(item)) return; // taken meanwhile: its user handles the end
@@ -117,10 +122,17 @@ export class WarmPool<T extends PoolItem> {
   }
 
   #failed(key: string, err: unknown): void {
-    this.#opts.onError(key, err);
+    try {
+      this.#opts.onError(key, err);
+    } catch {
+      // A failing reporter must not stop the pool.
+    }
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
     if (this.#closed) return;
+    // One pause per key: creations in flight together fail together, and a
+    // second timer left running would end the newer, longer pause early.
+    clearTimeout(this.#paused.get(key));
     const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
     const timer = setTimeout(() => {
       this.#paused.delete(key);

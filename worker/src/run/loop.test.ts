@@ -1,4 +1,4 @@
-import { EVENT_VERSION, type PayloadOf, type RunEvent, type RunEventType } from "@edgeswarm/shared";
+import { DEFAULT_LIMITS, EVENT_VERSION, type PayloadOf, type RunEvent, type RunEventType } from "@edgeswarm/shared";
 import { describe, expect, it } from "vitest";
 import { nextAction } from "./loop.ts";
 import { foldRun } from "./state.ts";
@@ -27,7 +27,7 @@ const created = (over: Partial<PayloadOf<"run.created">> = {}): ["run.created", 
     tokenBudget: null,
     timeoutMs: 60_000,
     approval: "never",
-    limits: { timeoutMs: 1000, memoryMb: 64, cpus: 1, pids: 64, outputBytes: 1024 },
+    limits: { ...DEFAULT_LIMITS, timeoutMs: 1000, memoryMb: 64, pids: 64, outputBytes: 1024 },
     pool: "p",
     metadata: null,
     webhookUrl: null,
