@@ -6,7 +6,10 @@ import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack("e2e-bad", 1, 2);
+  // pool-a's operator lowered two maxima; see worker/src/pool-limits.ts.
+  stack = await startStack("e2e-bad", 1, 2, {
+    EDGESWARM_POOL_LIMITS: JSON.stringify({ "pool-a": { memoryMb: 128, timeoutMs: 5_000 } }),
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -51,6 +54,34 @@ describe("bad input to POST /v1/executions", () => {
       "invalid_request",
     );
     expect(JSON.stringify(body)).toContain('"path":"language"');
+  });
+
+  it("holds each request to its pool's own maxima, and caps the defaults by them", async () => {
+    const body = await expectError(
+      await post(JSON.stringify({ language: "python", code: "print(1)", limits: { memoryMb: 256, timeoutMs: 6_000 } })),
+      400,
+      "invalid_request",
+    );
+    expect(body.error.message).toBe(
+      "timeoutMs must be at most 5000 in pool 'pool-a'; memoryMb must be at most 128 in pool 'pool-a'",
+    );
+    const runs = await expectError(
+      await stack.api.raw("/v1/runs", JSON.stringify({ task: "t", limits: { memoryMb: 512 } })),
+      400,
+      "invalid_request",
+    );
+    expect(runs.error.message).toBe("memoryMb must be at most 128 in pool 'pool-a'");
+
+    const result = await stack.api.execute({
+      language: "python",
+      code: [
+        "import os",
+        "for cg in ('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'):",
+        "    if os.path.exists(cg):",
+        "        print(int(open(cg).read()) // (1024 * 1024))",
+      ].join("\n"),
+    });
+    expect(result).toMatchObject({ status: "succeeded", stdout: "128\n" });
   });
 
   it("answers 400 to limits above the maxima, naming the limit", async () => {

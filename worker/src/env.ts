@@ -16,6 +16,8 @@ export interface Env {
   OPENAI_API_KEY?: string;
   ANTHROPIC_BASE_URL?: string;
   OPENAI_BASE_URL?: string;
+  /** JSON: `{"<pool>": {"memoryMb": 512, ...}}`, lower maxima per pool (see pool-limits.ts). */
+  EDGESWARM_POOL_LIMITS?: string;
   /** How long a run waits for a free sandbox before failing no_sandbox_available (ms; default 60000). */
   EDGESWARM_NO_SANDBOX_WAIT_MS?: string;
 }

@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
 import { type ExecuteBody, POOL_PATHS, poolUrl } from "../pool/internal.ts";
+import { limitsForPool, poolMaxima } from "../pool-limits.ts";
 import { ApiError } from "./api-error.ts";
 import { limitBody, parseBody } from "./body.ts";
 import { readEvents } from "./ndjson.ts";
@@ -20,11 +21,13 @@ export const SSE_KEEPALIVE_MS = 2_000;
 /** `POST /v1/executions`: run code once in a sandbox; JSON, or SSE with `Accept: text/event-stream`. */
 export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
   const tenant = c.get("tenant");
-  const request = await parseBody(c, ExecutionRequest);
-  const pool = request.pool ?? tenant.pools[0];
+  const parsed = await parseBody(c, ExecutionRequest);
+  const pool = parsed.pool ?? tenant.pools[0];
   if (!pool || !tenant.pools.includes(pool)) {
-    throw new ApiError(403, "forbidden", `this API key may not use pool '${request.pool}'`);
+    throw new ApiError(403, "forbidden", `this API key may not use pool '${parsed.pool}'`);
   }
+  const limits = limitsForPool(parsed.limits, poolMaxima(c.env.EDGESWARM_POOL_LIMITS, pool), pool);
+  const request = { ...parsed, limits };
 
   const id = newExecutionId();
   const stub = c.env.POOL.getByName(pool);

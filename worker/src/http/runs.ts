@@ -6,11 +6,11 @@ import {
   RunId,
   RunRequest,
   type RunView,
-  resolveLimits,
 } from "@edgeswarm/shared";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { checkConfigured, storedModel } from "../models/config.ts";
+import { limitsForPool, poolMaxima } from "../pool-limits.ts";
 import { type RunAnswer, TENANT_HEADER } from "../run/run-do.ts";
 import { ApiError } from "./api-error.ts";
 import { limitBody, parseBody } from "./body.ts";
@@ -50,6 +50,7 @@ export const runs = new Hono<AppEnv>()
     if (!pool || !tenant.pools.includes(pool)) {
       throw new ApiError(403, "forbidden", `this API key may not use pool '${req.pool}'`);
     }
+    const limits = limitsForPool(req.limits, poolMaxima(c.env.EDGESWARM_POOL_LIMITS, pool), pool);
     const coder = storedModel(req.coder, "anthropic");
     const planner = req.planner === null ? null : storedModel(req.planner, "openai");
     checkConfigured("coder", coder, c.env);
@@ -65,7 +66,7 @@ export const runs = new Hono<AppEnv>()
       tokenBudget: req.tokenBudget ?? null,
       timeoutMs: req.timeoutMs,
       approval: req.approval,
-      limits: resolveLimits(req.limits),
+      limits,
       pool,
       metadata: req.metadata ?? null,
       webhookUrl: req.webhookUrl ?? null,
