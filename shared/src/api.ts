@@ -45,6 +45,9 @@ export type WorkspaceFile = z.infer<typeof WorkspaceFile>;
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { message: "must be a valid variable name" });
 
+/** Text a process receives through execve, which ends each string at a NUL. */
+const NoNul = z.string().regex(/^[^\0]*$/, { message: "must not contain a NUL character" });
+
 /** `POST /v1/executions` body. */
 export const ExecutionRequest = z
   .object({
@@ -52,9 +55,9 @@ export const ExecutionRequest = z
     code: z.string().max(MAX.codeBytes, { message: `code must be at most ${MAX.codeBytes} characters` }),
     files: z.array(WorkspaceFile).max(MAX.files).default([]),
     stdin: z.string().max(MAX.stdinBytes).optional(),
-    args: z.array(z.string().max(MAX.argChars)).max(MAX.args).default([]),
+    args: z.array(NoNul.max(MAX.argChars)).max(MAX.args).default([]),
     env: z
-      .record(EnvName, z.string().max(MAX.envValueChars))
+      .record(EnvName, NoNul.max(MAX.envValueChars))
       .refine((e) => Object.keys(e).length <= MAX.envVars, { message: `at most ${MAX.envVars} variables` })
       .default({}),
     limits: LimitsInput.default({}),

@@ -357,14 +357,13 @@ class Execution:
 
     def on_output(self, kind, data):
         room = self.cap - self.counts[kind]
-        if room <= 0:
-            return
         if len(data) > room:
             data = data[:room]
             self.truncated[kind] = True
             self.output_limited = True
         self.counts[kind] += len(data)
-        send(kind, data)
+        if data:
+            send(kind, data)
         if self.output_limited and not self.killed:
             self.kill()
 

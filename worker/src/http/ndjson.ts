@@ -13,19 +13,22 @@ export async function* readEvents(
   // may not come for minutes (a sleeping program writes nothing).
   const abort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener("abort", abort, { once: true });
-  let buffered = "";
+  // A line can be many MiB (a finished event carries the returned files): keep
+  // its pieces and search only each new chunk, never the whole line again.
+  let pieces: string[] = [];
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffered += value;
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
+      let start = 0;
+      for (let nl = value.indexOf("\n"); nl >= 0; nl = value.indexOf("\n", start)) {
+        pieces.push(value.slice(start, nl));
+        const line = pieces.join("");
+        pieces = [];
+        start = nl + 1;
         if (line) yield ExecutionEvent.parse(JSON.parse(line));
-        nl = buffered.indexOf("\n");
       }
+      if (start < value.length) pieces.push(value.slice(start));
     }
   } finally {
     signal?.removeEventListener("abort", abort);
