@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { AGENT_SECRET, TENANTS } from "../harness/stack.ts";
 import {
   type AbuseStack,

@@ -1,5 +1,5 @@
 import type { ExecutionRequestInput, ExecutionResult } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import {
   type AbuseStack,
   closeAndCheck,
