@@ -35,17 +35,3 @@ export async function removeContainers(label: string, value: string): Promise<nu
   await Promise.allSettled(ids.map(remove)); // one already gone (--rm, the agent) is fine
   return ids.length;
 }
-
-/**
- * Resolves once no container carries `label=value`, polling every 10 ms for at
- * most `timeoutMs`. Used between timed runs, so it is never part of a sample.
- */
-export async function untilNoContainers(label: string, value: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await containersWith(label, value)).length > 0) {
-    if (Date.now() > deadline) {
-      throw new Error(`containers labelled ${label}=${value} still exist after ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

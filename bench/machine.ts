@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { availableParallelism, cpus, release, totalmem, type } from "node:os";
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from "node:os";
 import { docker } from "./docker.ts";
 
 /** What the figures were measured on; without it they cannot be compared. */
@@ -10,7 +10,11 @@ export interface Machine {
   kernel: string;
   docker: string;
   node: string;
+  /** The 1-minute load average when the bench started: other work on the machine shows in every figure. */
+  loadAvg1m: number;
 }
+
+const startLoad = loadavg()[0] ?? 0;
 
 export async function machineInfo(): Promise<Machine> {
   const cpuinfo = await readFile("/proc/cpuinfo", "utf8").catch(() => "");
@@ -24,5 +28,6 @@ export async function machineInfo(): Promise<Machine> {
     kernel: `${type()} ${release()}`,
     docker: version.Version,
     node: process.version,
+    loadAvg1m: Math.round(startLoad * 100) / 100,
   };
 }

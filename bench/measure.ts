@@ -13,7 +13,13 @@ export interface Scenario {
    * Waits, untimed, for background work the run left behind (such as a sandbox
    * still being removed), so that it does not slow whichever run comes next.
    */
-  settle?(): Promise<void>;
+  settle?(signal: AbortSignal): Promise<void>;
+  /**
+   * A baseline whose tool can fail for reasons of its own (e.g. `OCI runtime
+   * exec failed` from runsc under load): a failed run is repeated once, and
+   * reported through `onRetry`, instead of stopping the bench.
+   */
+  retryOnce?: boolean;
 }
 
 export interface MeasureOptions {
@@ -26,6 +32,8 @@ export interface MeasureOptions {
   /** The bound on any one run, settle included. */
   runTimeoutMs: number;
   onRound?(done: number, total: number): void;
+  /** A `retryOnce` scenario's run failed and is being repeated. */
+  onRetry?(scenario: Scenario, err: Error): void;
 }
 
 /**
@@ -42,10 +50,18 @@ export async function measure(scenarios: readonly Scenario[], options: MeasureOp
       options.signal.throwIfAborted();
       const scenario = scenarios[(round + i) % scenarios.length] as Scenario;
       const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.runTimeoutMs)]);
+      const once = async () => {
+        const ms = await scenario.run(signal);
+        await scenario.settle?.(signal);
+        return ms;
+      };
       let ms: number;
       try {
-        ms = await scenario.run(signal);
-        await scenario.settle?.();
+        ms = await once().catch((err: Error) => {
+          if (!scenario.retryOnce || signal.aborted) throw err;
+          options.onRetry?.(scenario, err);
+          return once();
+        });
       } catch (err) {
         if (options.signal.aborted) throw options.signal.reason;
         const why = signal.aborted ? `no answer within ${options.runTimeoutMs} ms` : (err as Error).message;

@@ -1,6 +1,10 @@
+import type { AgentLatencyResult } from "./agent-latency.ts";
 import type { Machine } from "./machine.ts";
 import type { RunsResult } from "./runs.ts";
+import type { WarmCount } from "./scenarios.ts";
 import type { Summary } from "./stats.ts";
+import { formatTarget, type Target } from "./targets.ts";
+import type { ThroughputResult } from "./throughput.ts";
 
 /** Everything one bench run found; written as bench/results/latest.json. */
 export interface BenchResult {
@@ -13,8 +17,14 @@ export interface BenchResult {
   scenarios: { name: string; title: string; summary: Summary; samplesMs: number[] }[];
   /** Each scenario's p50 and p95 divided by the baseline's: below 1 is faster than the baseline. */
   ratios: { of: string; to: string; p50: number; p95: number }[];
+  /** The end-to-end figures against their targets, and how many executions a warm container served. */
+  e2e?: { served: WarmCount; targets: Target[] };
   /** The runs API figures (runs.ts), when measured. */
   runs?: RunsResult;
+  /** The agent on its own under each runtime (agent-latency.ts), when measured. */
+  agentLatency?: AgentLatencyResult[];
+  /** Sustained throughput and the agent's health (throughput.ts), when measured. */
+  throughput?: ThroughputResult;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -54,20 +64,30 @@ export function formatTable(r: BenchResult): string {
   return [
     `edgeswarm bench: ${r.workload}, concurrency ${r.concurrency}, ${r.n} runs each after ${r.warmup} warm-ups, interleaved`,
     "",
-    `  ${"method".padEnd(width)}   p50 ms   p95 ms  mean ms`,
+    `  ${"method".padEnd(width)}   p50 ms   p95 ms   p99 ms  mean ms`,
     ...r.scenarios.map(
-      (s) => `  ${s.title.padEnd(width)}${num(s.summary.p50)}${num(s.summary.p95)}${num(s.summary.mean)}`,
+      (s) =>
+        `  ${s.title.padEnd(width)}${num(s.summary.p50)}${num(s.summary.p95)}${num(s.summary.p99)}${num(s.summary.mean)}`,
     ),
     "",
     ...r.ratios.map(
       (x) => `  ${`${x.of} / ${x.to}`.padEnd(width)}  p50 ${x.p50.toFixed(2)}x  p95 ${x.p95.toFixed(2)}x`,
     ),
     "",
+    ...(r.e2e
+      ? [
+          `  edgeswarm runs served by a warm container: ${r.e2e.served.runs - r.e2e.served.cold}/${r.e2e.served.runs} (warm-ups included)`,
+          `  targets (with n = ${r.n}, p99 is a rough figure: it rests on the slowest run or two)`,
+          ...r.e2e.targets.map((t) => `    ${formatTarget(t)}`),
+          "",
+        ]
+      : []),
     `  cpu     ${m.cpu}, ${m.cores} cores`,
     `  ram     ${m.ramGiB} GiB`,
     `  kernel  ${m.kernel}`,
     `  docker  ${m.docker}`,
     `  node    ${m.node}`,
+    `  load    ${m.loadAvg1m.toFixed(2)} (1-minute average when the bench started)`,
     "",
   ].join("\n");
 }

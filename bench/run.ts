@@ -1,30 +1,49 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { preflight, removeContainers } from "./docker.ts";
+import { type AgentLatencyResult, measureAgentLatency } from "./agent-latency.ts";
+import { dockerRun } from "./baselines.ts";
+import { docker, preflight, removeContainers } from "./docker.ts";
+import { FILL_TIMEOUT_MS } from "./local-agent.ts";
 import { machineInfo } from "./machine.ts";
 import { measure, type Scenario } from "./measure.ts";
+import { PoolWatch } from "./pool-watch.ts";
 import { buildResult, formatRunsTable, formatTable, roundRuns } from "./report.ts";
+import { formatAgentLatencyTable, formatThroughputTable } from "./report-agent.ts";
 import { measureRuns } from "./runs.ts";
-import { BENCH_LABEL, dockerRun, edgeswarmExecution, WORKLOAD } from "./scenarios.ts";
+import { BENCH_LABEL, edgeswarmExecution, type WarmCount, WORKLOAD } from "./scenarios.ts";
 import { type BenchStack, startBenchStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
+import { target } from "./targets.ts";
+import { measureThroughput } from "./throughput.ts";
 
 // `npm run bench`: starts its own Worker and agent, times the scenarios one run
 // at a time, prints a table; then, on a fresh Worker and agent with a fake
-// model server, times the runs API (runs.ts) and prints its table; writes
-// bench/results/latest.json. See README.md.
+// model server, times the runs API (runs.ts) and prints its table; then times
+// the agent on its own behind a fake Worker, under runc and runsc
+// (agent-latency.ts), and its sustained throughput against raw Docker
+// (throughput.ts); writes bench/results/latest.json. See README.md.
 
 const WARMUP = 3;
 const MAX_N = 1000;
 const RUN_TIMEOUT_MS = 30_000;
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
+/** The end-to-end stack's agent: its slots, and as many warm containers. */
+const E2E_CAPACITY = 4;
+const MAX_THROUGHPUT_S = 3600;
 
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 const n = Number(process.env.BENCH_N ?? 40);
 if (!Number.isInteger(n) || n < 1 || n > MAX_N) {
   say(`BENCH_N must be a whole number from 1 to ${MAX_N}, not '${process.env.BENCH_N}'`);
+  process.exit(2);
+}
+const throughputS = Number(process.env.BENCH_THROUGHPUT_S ?? 60);
+if (!Number.isInteger(throughputS) || throughputS < 1 || throughputS > MAX_THROUGHPUT_S) {
+  say(
+    `BENCH_THROUGHPUT_S must be a whole number of seconds from 1 to ${MAX_THROUGHPUT_S}, not '${process.env.BENCH_THROUGHPUT_S}'`,
+  );
   process.exit(2);
 }
 
@@ -44,13 +63,18 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 
 const runId = randomBytes(4).toString("hex");
 let stack: BenchStack | undefined;
+let pool: PoolWatch | undefined;
 let exitCode = 0;
 try {
   await preflight();
+  const runtimes = Object.keys((await docker.info()).Runtimes ?? {});
   say("starting the Worker (wrangler dev) and one agent...");
-  stack = await startBenchStack(interrupt.signal);
+  stack = await startBenchStack(interrupt.signal, E2E_CAPACITY);
+  pool = await PoolWatch.start(stack.agentId);
+  await pool.untilFull(E2E_CAPACITY, FILL_TIMEOUT_MS, interrupt.signal);
+  const served: WarmCount = { runs: 0, cold: 0 };
   // docker-run is the baseline: every other scenario gets a ratio to it.
-  const scenarios: Scenario[] = [edgeswarmExecution(stack), dockerRun(runId)];
+  const scenarios: Scenario[] = [edgeswarmExecution(stack, pool, E2E_CAPACITY, served), dockerRun(runId)];
   say(`measuring: ${WARMUP} warm-up + ${n} rounds of ${scenarios.map((s) => s.name).join(", ")}`);
   const samples = await measure(scenarios, {
     n,
@@ -76,23 +100,53 @@ try {
     }),
     "docker-run",
   );
+  const e2e = result.scenarios.find((s) => s.name === "edgeswarm")?.summary;
+  if (e2e) {
+    result.e2e = {
+      served,
+      targets: [target("edgeswarm p50", e2e.p50, "<=", 25, "ms"), target("edgeswarm p99", e2e.p99, "<=", 100, "ms")],
+    };
+  }
   process.stdout.write(`\n${formatTable(result)}\n`);
   // The runs phase has its own Worker and agent: stop these first, so the two never share the machine.
+  pool.close();
+  pool = undefined;
   await stack.stop();
   stack = undefined;
   say("runs: starting a Worker, one agent and a fake model server...");
   result.runs = roundRuns(await measureRuns(interrupt.signal, say));
   process.stdout.write(`\n${formatRunsTable(result.runs)}\n`);
+
+  // The agent on its own, behind a fake Worker: each runtime with its own agent, one after the other.
+  const latency: AgentLatencyResult[] = [];
+  for (const runtime of ["runc", "runsc"]) {
+    if (!runtimes.includes(runtime)) {
+      say(`agent latency: the Docker engine has no runtime '${runtime}'; skipping it`);
+      continue;
+    }
+    const common = { runId, n, warmup: WARMUP, runTimeoutMs: RUN_TIMEOUT_MS, signal: interrupt.signal, say };
+    latency.push(await measureAgentLatency({ ...common, runtime }));
+  }
+  result.agentLatency = latency;
+  process.stdout.write(`\n${formatAgentLatencyTable(latency, n, WARMUP)}\n`);
+
+  result.throughput = await measureThroughput({ runId, durationS: throughputS, signal: interrupt.signal, say });
+  process.stdout.write(`\n${formatThroughputTable(result.throughput)}\n`);
+
   await mkdir(RESULTS, { recursive: true });
-  await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+  // Times to 0.001 at most (the older sections are rounded further by buildResult and roundRuns).
+  const rounded = (_: string, v: unknown) =>
+    typeof v === "number" && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
+  await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(result, rounded, 2)}\n`);
   say("wrote bench/results/latest.json");
 } catch (err) {
   exitCode = interrupt.signal.aborted ? 130 : 1;
   say(interrupt.signal.aborted ? "interrupted" : `failed: ${(err as Error).message}`);
 } finally {
+  pool?.close();
   await stack?.stop().catch((err: Error) => say(`stopping the stack failed: ${err.message}`));
   const left = await removeContainers(BENCH_LABEL, runId).catch(() => 0);
-  if (left > 0) say(`removed ${left} docker run container(s) an interrupted run left`);
+  if (left > 0) say(`removed ${left} baseline container(s) an interrupted run left`);
 }
 // Explicit, so no lingering handle (a socket to the engine, a timer) delays the exit.
 process.exit(exitCode);

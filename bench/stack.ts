@@ -66,7 +66,20 @@ export async function startBenchStack(
     const url = `http://127.0.0.1:${port}`;
     const agent = new Proc(
       process.execPath,
-      [AGENT_BIN, "--url", url, "--token", token, "--id", agentId, "--capacity", String(capacity)],
+      // --warm: a warm pool as large as the capacity (the agent's default, spelled out so the bench keeps it).
+      [
+        AGENT_BIN,
+        "--url",
+        url,
+        "--token",
+        token,
+        "--id",
+        agentId,
+        "--capacity",
+        `${capacity}`,
+        "--warm",
+        `python=${capacity}`,
+      ],
       process.env,
       ROOT,
     );

@@ -30,11 +30,12 @@ describe("percentile", () => {
 });
 
 describe("summarize", () => {
-  it("gives n, p50, p95, mean, min and max", () => {
+  it("gives n, p50, p95, p99, mean, min and max", () => {
     const samples = Array.from({ length: 100 }, (_, i) => 100 - i); // 100 down to 1
     const summary = summarize(samples);
     expect(summary).toMatchObject({ n: 100, p50: 50.5, mean: 50.5, min: 1, max: 100 });
     expect(summary.p95).toBeCloseTo(95.05);
+    expect(summary.p99).toBeCloseTo(99.01);
   });
 
   it("refuses no samples", () => {

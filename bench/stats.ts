@@ -3,6 +3,7 @@ export interface Summary {
   n: number;
   p50: number;
   p95: number;
+  p99: number;
   mean: number;
   min: number;
   max: number;
@@ -34,6 +35,7 @@ export function summarize(samples: readonly number[]): Summary {
     n: samples.length,
     p50: percentile(samples, 50),
     p95: percentile(samples, 95),
+    p99: percentile(samples, 99),
     mean: mean(samples),
     min: Math.min(...samples),
     max: Math.max(...samples),
