@@ -14,7 +14,12 @@ export interface Machine {
   loadAvg1m: number;
 }
 
-const startLoad = loadavg()[0] ?? 0;
+/** The host's 1-minute load average now, to 0.01. */
+export function loadNow(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
+}
+
+const startLoad = loadNow();
 
 export async function machineInfo(): Promise<Machine> {
   const cpuinfo = await readFile("/proc/cpuinfo", "utf8").catch(() => "");
@@ -28,6 +33,6 @@ export async function machineInfo(): Promise<Machine> {
     kernel: `${type()} ${release()}`,
     docker: version.Version,
     node: process.version,
-    loadAvg1m: Math.round(startLoad * 100) / 100,
+    loadAvg1m: startLoad,
   };
 }

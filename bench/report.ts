@@ -18,7 +18,9 @@ export interface BenchResult {
   /** Each scenario's p50 and p95 divided by the baseline's: below 1 is faster than the baseline. */
   ratios: { of: string; to: string; p50: number; p95: number }[];
   /** The end-to-end figures against their targets, and how many executions a warm container served. */
-  e2e?: { served: WarmCount; targets: Target[] };
+  e2e?: { served: WarmCount; retried: { scenario: string; error: string }[]; targets: Target[] };
+  /** The host's 1-minute load average as each section began and ended: other work shows in the figures. */
+  load?: { section: string; start: number; end: number }[];
   /** The runs API figures (runs.ts), when measured. */
   runs?: RunsResult;
   /** The agent on its own under each runtime (agent-latency.ts), when measured. */
@@ -77,6 +79,7 @@ export function formatTable(r: BenchResult): string {
     ...(r.e2e
       ? [
           `  edgeswarm runs served by a warm container: ${r.e2e.served.runs - r.e2e.served.cold}/${r.e2e.served.runs} (warm-ups included)`,
+          ...r.e2e.retried.map((x) => `  a ${x.scenario} run failed and was repeated: ${x.error.trim()}`),
           `  targets (with n = ${r.n}, p99 is a rough figure: it rests on the slowest run or two)`,
           ...r.e2e.targets.map((t) => `    ${formatTarget(t)}`),
           "",

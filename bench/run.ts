@@ -5,7 +5,7 @@ import { type AgentLatencyResult, measureAgentLatency } from "./agent-latency.ts
 import { dockerRun } from "./baselines.ts";
 import { docker, preflight, removeContainers } from "./docker.ts";
 import { FILL_TIMEOUT_MS } from "./local-agent.ts";
-import { machineInfo } from "./machine.ts";
+import { loadNow, machineInfo } from "./machine.ts";
 import { measure, type Scenario } from "./measure.ts";
 import { PoolWatch } from "./pool-watch.ts";
 import { buildResult, formatRunsTable, formatTable, roundRuns } from "./report.ts";
@@ -65,6 +65,16 @@ const runId = randomBytes(4).toString("hex");
 let stack: BenchStack | undefined;
 let pool: PoolWatch | undefined;
 let exitCode = 0;
+// The host's load as each section begins and ends, printed under its table.
+const loads: { section: string; start: number; end: number }[] = [];
+let loadMark = loadNow();
+const loadLine = (section: string) => {
+  const end = loadNow();
+  loads.push({ section, start: loadMark, end });
+  const line = `  host load (1-minute average): ${loadMark.toFixed(2)} as this section began, ${end.toFixed(2)} as it ended\n`;
+  loadMark = end;
+  return line;
+};
 try {
   await preflight();
   const runtimes = Object.keys((await docker.info()).Runtimes ?? {});
@@ -73,6 +83,7 @@ try {
   pool = await PoolWatch.start(stack.agentId);
   await pool.untilFull(E2E_CAPACITY, FILL_TIMEOUT_MS, interrupt.signal);
   const served: WarmCount = { runs: 0, cold: 0 };
+  const retried: { scenario: string; error: string }[] = [];
   // docker-run is the baseline: every other scenario gets a ratio to it.
   const scenarios: Scenario[] = [edgeswarmExecution(stack, pool, E2E_CAPACITY, served), dockerRun(runId)];
   say(`measuring: ${WARMUP} warm-up + ${n} rounds of ${scenarios.map((s) => s.name).join(", ")}`);
@@ -83,6 +94,10 @@ try {
     runTimeoutMs: RUN_TIMEOUT_MS,
     onRound: (done, total) => {
       if (done % 10 === 0 || done === total) say(`round ${done}/${total}`);
+    },
+    onRetry: (scenario, err) => {
+      say(`${scenario.title} failed, repeating the run: ${err.message}`);
+      retried.push({ scenario: scenario.name, error: err.message });
     },
   });
   const result = buildResult(
@@ -104,10 +119,12 @@ try {
   if (e2e) {
     result.e2e = {
       served,
+      retried,
       targets: [target("edgeswarm p50", e2e.p50, "<=", 25, "ms"), target("edgeswarm p99", e2e.p99, "<=", 100, "ms")],
     };
   }
-  process.stdout.write(`\n${formatTable(result)}\n`);
+  result.load = loads;
+  process.stdout.write(`\n${formatTable(result)}${loadLine("end to end")}\n`);
   // The runs phase has its own Worker and agent: stop these first, so the two never share the machine.
   pool.close();
   pool = undefined;
@@ -115,7 +132,7 @@ try {
   stack = undefined;
   say("runs: starting a Worker, one agent and a fake model server...");
   result.runs = roundRuns(await measureRuns(interrupt.signal, say));
-  process.stdout.write(`\n${formatRunsTable(result.runs)}\n`);
+  process.stdout.write(`\n${formatRunsTable(result.runs)}${loadLine("runs")}\n`);
 
   // The agent on its own, behind a fake Worker: each runtime with its own agent, one after the other.
   const latency: AgentLatencyResult[] = [];
@@ -128,10 +145,10 @@ try {
     latency.push(await measureAgentLatency({ ...common, runtime }));
   }
   result.agentLatency = latency;
-  process.stdout.write(`\n${formatAgentLatencyTable(latency, n, WARMUP)}\n`);
+  process.stdout.write(`\n${formatAgentLatencyTable(latency, n, WARMUP)}${loadLine("agent latency")}\n`);
 
   result.throughput = await measureThroughput({ runId, durationS: throughputS, signal: interrupt.signal, say });
-  process.stdout.write(`\n${formatThroughputTable(result.throughput)}\n`);
+  process.stdout.write(`\n${formatThroughputTable(result.throughput)}${loadLine("throughput")}\n`);
 
   await mkdir(RESULTS, { recursive: true });
   // Times to 0.001 at most (the older sections are rounded further by buildResult and roundRuns).

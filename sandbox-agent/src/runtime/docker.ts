@@ -148,8 +148,9 @@ export class DockerRuntime implements SandboxRuntime {
       emit("stdout", stdout.end());
       emit("stderr", stderr.end());
       let oom = info.oomKilled;
+      if (oom === null && info.signal !== "SIGKILL") oom = false; // the OOM killer only ever sends SIGKILL
       if (oom === null) {
-        // The runner could not read the cgroup counter; Docker knows once the container stops.
+        // The runner could not read the cgroup counter (gVisor has none); Docker knows once the container stops.
         await withTimeout(sandbox?.ended ?? Promise.resolve(), EXIT_WAIT_MS);
         oom = (await inspectState(sandbox))?.OOMKilled ?? false;
       }
