@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { AGENT_BIN, ROOT } from "../scripts/lib/paths.ts";
 import { Proc } from "../scripts/lib/process.ts";
 import { waitForLine } from "../scripts/lib/wait.ts";
+import { FakeWorker } from "../test/harness/fake-worker.ts";
 import { removeContainers } from "./docker.ts";
-import { FakeWorker } from "./fake-worker.ts";
 import { PoolWatch } from "./pool-watch.ts";
 import { AGENT_LABEL } from "./stack.ts";
 

@@ -17,8 +17,9 @@ import { type WebSocket, WebSocketServer } from "ws";
 
 // The Worker as far as one real agent process is concerned: a WebSocket server
 // on loopback at /v1/agents/connect that speaks the real wire protocol (every
-// frame checked against the shared zod schemas both ways), so the agent can be
-// timed without the Worker, its Durable Objects or HTTP in the path.
+// frame checked against the shared zod schemas both ways). The bench times the
+// agent with it, without the Worker in the path; the backpressure suite uses it
+// to lease more than the real scheduler ever would.
 
 /** One execution's answer, with when its exec.start was sent and its exec.finished arrived (performance.now()). */
 export interface Finished {
@@ -56,6 +57,8 @@ export class FakeWorker {
   readonly health: HealthWindow[] = [];
   /** Frames from the agent that broke the protocol; the bench fails if there are any. */
   readonly violations: string[] = [];
+  /** Called with each new health window as it arrives. */
+  onHealth: (health: AgentHealth) => void = () => {};
 
   private constructor(server: WebSocketServer, heartbeatMs: number) {
     this.#server = server;
@@ -180,9 +183,10 @@ export class FakeWorker {
       case "agent.heartbeat": {
         if (!frame.health) return;
         const key = JSON.stringify(frame.health);
-        if (key !== this.#lastHealth) this.health.push({ at: receivedAt, health: frame.health });
+        if (key === this.#lastHealth) return;
         this.#lastHealth = key;
-        return;
+        this.health.push({ at: receivedAt, health: frame.health });
+        return this.onHealth(frame.health);
       }
       case "exec.output": {
         const p = this.#pending.get(frame.executionId);
