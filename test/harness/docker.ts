@@ -1,5 +1,8 @@
 import Docker from "dockerode";
+import { executionContainerName, WARM_NAME_PREFIX } from "../../sandbox-agent/src/runtime/container-spec.ts";
 import { within } from "../../scripts/lib/wait.ts";
+
+export { executionContainerName };
 
 export const docker = new Docker();
 
@@ -17,11 +20,6 @@ interface DockerEvent {
 export async function containersWith(label: string, value: string): Promise<string[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
   return list.map((c) => c.Id);
-}
-
-/** The name the agent gives the container serving an execution (see container-spec.ts). */
-export function executionContainerName(executionId: string): string {
-  return `edgeswarm-${executionId}`;
 }
 
 /** Calls `onEvent` for each container event matching `filters`, replaying the last two minutes first. */
@@ -92,7 +90,7 @@ export async function executionContainerGone(executionId: string, timeoutMs = 10
 export async function agentSandboxesGone(agentId: string, timeoutMs = 10_000): Promise<void> {
   const serving = async () => {
     const list = await docker.listContainers({ all: true, filters: { label: [`edgeswarm.agent=${agentId}`] } });
-    return list.filter((c) => !c.Names.some((n) => n.startsWith("/edgeswarm-warm-"))).length;
+    return list.filter((c) => !c.Names.some((n) => n.startsWith(`/${WARM_NAME_PREFIX}`))).length;
   };
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   const check = () => serving().then((n) => n === 0 && resolve(), reject);
