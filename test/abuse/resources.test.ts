@@ -23,6 +23,14 @@ async function containerCpuSeconds(containerId: string): Promise<number> {
   }
 }
 
+/**
+ * Under gVisor every process costs the sandbox about 3.6 MiB of host memory
+ * (measured: 62 sleeping Python children took 233 MiB), so at the default
+ * memoryMb a fork bomb meets the memory limit before the pids limit. These
+ * cases are about pids; the memory limit gets room so that pids is what stops them.
+ */
+const FORK_BOMB_MEMORY_MB = 1_024;
+
 describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
   const it = itUnder(runtime);
   let s: AbuseStack;
@@ -35,7 +43,7 @@ describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
     const result = await executeAndClean(s, {
       language: "bash",
       code: ":(){ :|:& };:\nwhile :; do :; done\n",
-      limits: { timeoutMs: 3_000 },
+      limits: { timeoutMs: 3_000, memoryMb: FORK_BOMB_MEMORY_MB },
     });
     expect(result.status).toBe("timed_out");
     expect(result.exitCode).toBeNull();
@@ -62,7 +70,7 @@ describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
         "    n += 1",
         "print('never limited', flush=True)",
       ),
-      limits: { pids: 64, timeoutMs: 20_000 },
+      limits: { pids: 64, timeoutMs: 20_000, memoryMb: FORK_BOMB_MEMORY_MB },
     });
     expect(result.status).toBe("failed");
     expect(result.exitCode).toBe(3);

@@ -14,24 +14,11 @@ export type Runtime = (typeof RUNTIMES)[number];
 
 /**
  * Open gaps under gVisor (Debian's runsc 20221219 on this CI machine), each a
- * product bug of issue 4 that is not fixed yet:
- * - `pids` is not enforced: a fork bomb crashes the sandbox (sandbox_error)
- *   instead of meeting EAGAIN, and a pids limit under ~40 stops the container
- *   from starting at all;
- * - PID 1 is not protected: a program can open /proc/1/fd/1 and forge the
- *   runner's frames, so its result can be faked.
- * Under runc these cases pass. Under runsc they are declared expected failures
- * (vitest's `it.fails`): they still run, and the day one passes the suite fails,
- * so the entry must go.
+ * product bug of issue 4 that is not fixed yet. Under runc these cases pass.
+ * Under runsc they are declared expected failures (vitest's `it.fails`): they
+ * still run, and the day one passes the suite fails, so the entry must go.
  */
-const RUNSC_OPEN_GAPS = new Set([
-  "ends a classic bash fork bomb at timeoutMs: the pids limit makes fork fail inside",
-  "lets a Python fork bomb see EAGAIN before `pids` processes exist, and reports its own exit",
-  "runs a program under the smallest pids limit a request may ask for",
-  "does not let a program ptrace the runner (PID 1) or open its memory or descriptors",
-  "reports the real status of a program that writes forged runner frames to PID 1's stdout",
-  "runs 50 abusive executions beside 20 benign ones, each with its own right result",
-]);
+const RUNSC_OPEN_GAPS = new Set<string>([]);
 
 /**
  * These fail now and then under runsc, so they can be neither a pass nor an expected

@@ -222,7 +222,7 @@ export class DockerRuntime implements SandboxRuntime {
       if (settled) return;
       sandbox.ended.then(() => onLost().catch((err) => fail(`sandbox runtime failed: ${String(err)}`)));
       sandbox.bind(onRunnerStdout);
-      sandbox.send(runnerRequest(spec));
+      sandbox.send(runnerRequest(spec, this.#opts.runtime));
     })();
     drive.catch((err) => fail(describeDockerError(err, step, spec.image)));
 

@@ -38,6 +38,8 @@ MAX_REQUEST = 64 * 1024 * 1024
 DRAIN_SECONDS = 2.0  # after everything is killed, how long pipes may take to reach EOF
 MAX_SCAN = 10_000  # directory entries examined when collecting returned files
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SANDBOX_ID = 65534  # the user's program runs as nobody:nogroup
+RUNNER_UID = 65533  # the runner's real and saved uid: a user apart from the program's
 PROGRAMS = {
     "python": ("main.py", ["python3", "main.py"]),
     "bash": ("main.sh", ["bash", "main.sh"]),
@@ -121,12 +123,32 @@ def send_json(kind, obj):
 
 
 def prctl_dumpable(value):
-    # Non-dumpable: same-uid user code can neither ptrace the runner nor open
-    # /proc/1/fd/1 to write forged frames.
     try:
         ctypes.CDLL(None, use_errno=True).prctl(4, value, 0, 0, 0)  # PR_SET_DUMPABLE
     except Exception:
         pass
+
+
+def become_runner_user():
+    """
+    The container starts this process as root holding only CAP_SETUID,
+    CAP_SETGID and CAP_SETPCAP. It empties the capability bounding set, then
+    keeps uid RUNNER_UID as its real and saved uid and works with effective uid
+    nobody, which clears every capability it had. The user's program runs with
+    every uid nobody, so it may neither ptrace the runner nor open
+    /proc/1/fd/* (both need the caller's uid to equal all of the target's), nor
+    signal it. Being non-dumpable is not enough: gVisor ignores it for procfs.
+    The runner still owns the program's files and may kill its processes (its
+    effective uid matches theirs).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    os.setgroups([])
+    os.setresgid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID)
+    for cap in range(64):
+        if libc.prctl(24, cap, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from the bounding set")
+    os.setresuid(RUNNER_UID, SANDBOX_ID, RUNNER_UID)
+    prctl_dumpable(0)  # changing uid did this too; said again for the reader
 
 
 def read_request():
@@ -207,6 +229,8 @@ def set_rlimits(rlimits):
 
 
 def child_setup():
+    # Every uid becomes nobody; unprivileged, as each is one the runner already holds.
+    os.setresuid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # ignored here; ignored dispositions survive exec
     prctl_dumpable(1)  # /proc/self is writable only while dumpable
     try:
@@ -297,6 +321,8 @@ class Execution:
         self.env.update({str(k): str(v) for k, v in self.req.get("env", {}).items()})
         self.stdin = base64.b64decode(self.req.get("stdin_b64") or "", validate=True)
         self.rlimits = {"RLIMIT_NOFILE": int(self.req["open_files"]), "RLIMIT_FSIZE": int(self.req["file_size_bytes"])}
+        if self.req.get("max_processes") is not None:
+            self.rlimits["RLIMIT_NPROC"] = int(self.req["max_processes"])
 
     def spawn(self, stub):
         if stub is not None and self.req["language"] == "python":
@@ -527,8 +553,8 @@ def read_regular(path, limit):
 def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # user code could otherwise raise KeyboardInterrupt in PID 1
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so set_wakeup_fd wakes select on exit
-    prctl_dumpable(0)
     try:
+        become_runner_user()
         try:
             stub = Stub()
         except OSError:
