@@ -453,10 +453,33 @@ describe("webhooks", () => {
     expect((await settled(id)).webhook).toMatchObject({ state: "delivered", lastStatus: 204 });
   });
 
+  it("makes an attempt again when the Worker was killed during it", { timeout: 180_000 }, async () => {
+    let killed = false;
+    receiver.behaviours.set("/killed", () => (killed ? 204 : "hold"));
+    scripts.set("killed", () => finish("success"));
+    const id = await createRun(stack.api, {
+      task: "[case:killed] Finish.",
+      planner: null,
+      webhookUrl: receiver.url("/killed"),
+    });
+    await runToEnd(stack.api, id);
+    const held = await receiver.nth(id, 1);
+    await stack.worker.kill();
+    killed = true;
+    await stack.worker.restart();
+    // The attempt's answer never reached the Worker: the alarm set past its timeout sends it again.
+    const again = await receiver.nth(id, 2, 170_000);
+    expect(held.answered).toBeNull();
+    expect(again).toMatchObject({ answered: 204, verified: true });
+    expect(again.headers["edgeswarm-attempt"]).toBe("2");
+    expect(again.raw.equals(held.raw)).toBe(true);
+    expect((await settled(id)).webhook).toMatchObject({ state: "delivered", attempts: 2 });
+  });
+
   it("sent every run one delivery id, accepted at most once, every request signed", () => {
     const byRun = new Map<string, Delivery[]>();
     for (const d of receiver.deliveries) byRun.set(d.body.run.id, [...(byRun.get(d.body.run.id) ?? []), d]);
-    expect(byRun.size).toBe(8);
+    expect(byRun.size).toBe(9);
     for (const [run, list] of byRun) {
       expect(new Set(list.map((d) => d.body.id)).size, run).toBe(1);
       expect(list.filter((d) => d.answered !== null && d.answered < 300).length, run).toBeLessThanOrEqual(1);
