@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   "unknown_execution",
   // server side
   "model_not_configured",
+  "webhook_not_configured",
   "invalid_state",
   "misconfigured",
   "pool_unavailable",

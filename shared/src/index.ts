@@ -11,4 +11,5 @@ export * from "./ids.ts";
 export * from "./limits.ts";
 export * from "./runs.ts";
 export * from "./version.ts";
+export * from "./webhooks.ts";
 export * from "./wire.ts";

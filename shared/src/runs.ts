@@ -110,6 +110,22 @@ export type PlanStep = z.infer<typeof PlanStep>;
 export const TokenUsage = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
 export type TokenUsage = z.infer<typeof TokenUsage>;
 
+/**
+ * Where the run's webhook delivery stands (see webhooks.ts): `pending` until an
+ * attempt is accepted (`delivered`) or the retries end (`failed`).
+ */
+export const WebhookStatus = z.object({
+  deliveryId: z.string(),
+  state: z.enum(["pending", "delivered", "failed"]),
+  attempts: z.number().int(),
+  /** The HTTP status of the last attempt; null before the first answer or after a network error. */
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  /** When the next attempt is due (ISO), while pending. */
+  nextAttemptAt: z.string().nullable(),
+});
+export type WebhookStatus = z.infer<typeof WebhookStatus>;
+
 /** `GET /v1/runs/:id`. */
 export const RunView = z.object({
   id: RunId,
@@ -132,6 +148,8 @@ export const RunView = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** The terminal-state webhook: null for a run without `webhookUrl` or one still running. */
+  webhook: WebhookStatus.nullable(),
   links: z.object({ self: z.string(), events: z.string() }),
 });
 export type RunView = z.infer<typeof RunView>;

@@ -20,4 +20,8 @@ export interface Env {
   EDGESWARM_POOL_LIMITS?: string;
   /** How long a run waits for a free sandbox before failing no_sandbox_available (ms; default 60000). */
   EDGESWARM_NO_SANDBOX_WAIT_MS?: string;
+  /** JSON: `{"<tenant>": "<secret>"}`, the key that signs each tenant's webhooks. A secret. */
+  EDGESWARM_WEBHOOK_SECRETS?: string;
+  /** The first webhook retry's delay (ms; default 5000), doubling after each failed attempt. */
+  EDGESWARM_WEBHOOK_RETRY_BASE_MS?: string;
 }

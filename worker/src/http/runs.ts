@@ -12,6 +12,7 @@ import type { AppEnv } from "../app-env.ts";
 import { checkConfigured, storedModel } from "../models/config.ts";
 import { limitsForPool, poolMaxima } from "../pool-limits.ts";
 import { type RunAnswer, TENANT_HEADER } from "../run/run-do.ts";
+import { checkWebhookConfigured } from "../webhooks/secrets.ts";
 import { ApiError } from "./api-error.ts";
 import { limitBody, parseBody } from "./body.ts";
 
@@ -55,6 +56,7 @@ export const runs = new Hono<AppEnv>()
     const planner = req.planner === null ? null : storedModel(req.planner, "openai");
     checkConfigured("coder", coder, c.env);
     if (planner) checkConfigured("planner", planner, c.env);
+    if (req.webhookUrl) checkWebhookConfigured(c.env, tenant.id);
 
     const id = newRunId();
     const created: PayloadOf<"run.created"> = {

@@ -5,6 +5,7 @@ import type {
   EventSource,
   PayloadOf,
   RunEvent,
+  RunEventOf,
   RunEventType,
   RunStatus,
   RunView,
@@ -12,6 +13,7 @@ import type {
 } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
 import { errorResponse } from "../http/api-error.ts";
+import { WebhookOutbox } from "../webhooks/outbox.ts";
 import { Bus } from "./bus.ts";
 import { Driver } from "./driver.ts";
 import { EventLog } from "./log.ts";
@@ -41,6 +43,7 @@ export class RunDO extends DurableObject<Env> {
   readonly #bus = new Bus();
   readonly #streams = new StreamHub();
   readonly #driver: Driver;
+  readonly #webhooks: WebhookOutbox;
   #state: RunState;
   #reported: RunStatus | null = null;
   /** True while this instance's alarm drives the run (a new instance never is). */
@@ -51,6 +54,7 @@ export class RunDO extends DurableObject<Env> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     this.#log = new EventLog(ctx.storage.sql);
     this.#workspace = new Workspace(ctx.storage.sql);
+    this.#webhooks = new WebhookOutbox(ctx.storage.sql, env);
     this.#state = foldRun(this.#log.all());
     this.#driver = new Driver({
       env,
@@ -60,6 +64,9 @@ export class RunDO extends DurableObject<Env> {
     });
     this.#bus.subscribe("*", (e) => this.#streams.publish(e));
     this.#bus.subscribe("*", () => this.#reportStatus());
+    this.#bus.subscribe(["run.finished"], (e) => {
+      if (e.type === "run.finished") this.#onFinished(e);
+    });
   }
 
   /** Validate, persist, then publish: the one way an event enters the run. */
@@ -82,7 +89,20 @@ export class RunDO extends DurableObject<Env> {
   }
 
   #view(): RunView {
-    return runView(this.#id(), this.#state, () => this.#workspace.all());
+    return runView(this.#id(), this.#state, () => this.#workspace.all(), this.#webhooks.status());
+  }
+
+  /**
+   * Makes the run's webhook delivery in the same synchronous turn as the
+   * terminal event's append, so both are stored together or not at all. The
+   * alarm sends it: a drive in progress reschedules the alarm when it ends;
+   * otherwise (a cancel while parked) the alarm is woken now.
+   */
+  #onFinished(e: RunEventOf<"run.finished">): void {
+    const url = this.#state.created?.webhookUrl;
+    if (!url) return;
+    this.#webhooks.enqueue(url, this.#view(), e.at);
+    if (!this.#driving) this.ctx.waitUntil(this.#kick());
   }
 
   /** Keeps the tenant's run list current; a late report never overwrites a newer one (seq). */
@@ -206,7 +226,8 @@ export class RunDO extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (!this.#state.created || isTerminal(this.#state.status)) return;
+    if (!this.#state.created) return;
+    if (isTerminal(this.#state.status)) return this.#deliverWebhook();
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     this.#driving = true;
     let action: Awaited<ReturnType<Driver["drive"]>>;
@@ -216,12 +237,27 @@ export class RunDO extends DurableObject<Env> {
       this.#driving = false;
     }
     const s = this.#state;
-    if (isTerminal(s.status) || !s.created || !s.createdAt) {
+    if (isTerminal(s.status)) return this.#deliverWebhook();
+    if (!s.created || !s.createdAt) {
       await this.ctx.storage.deleteAlarm();
       return;
     }
     const deadline = Date.parse(s.createdAt) + s.created.timeoutMs;
     const until = action.kind === "wait" ? Math.min(action.until, deadline) : deadline;
     await this.ctx.storage.setAlarm(until);
+  }
+
+  /**
+   * After the end, the alarm only serves the webhook: one attempt if one is
+   * due, then the alarm is set for the next (or cleared). Before the attempt
+   * the alarm is set past its timeout, so an attempt cut off by a restart is
+   * made again.
+   */
+  async #deliverWebhook(): Promise<void> {
+    const tenant = this.#state.created?.tenant ?? "";
+    await this.#webhooks.deliverDue(tenant, (at) => this.ctx.storage.setAlarm(at));
+    const next = this.#webhooks.nextAt();
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 }

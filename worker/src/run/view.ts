@@ -1,12 +1,17 @@
-import type { RunView, TokenUsage, WorkspaceFile } from "@edgeswarm/shared";
+import type { RunView, TokenUsage, WebhookStatus, WorkspaceFile } from "@edgeswarm/shared";
 import type { RunState } from "./state.ts";
 
 function sum(a: TokenUsage, b: TokenUsage): TokenUsage {
   return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
 }
 
-/** `GET /v1/runs/:id` from the folded state and the workspace. */
-export function runView(id: string, s: RunState, files: () => WorkspaceFile[]): RunView {
+/** `GET /v1/runs/:id` from the folded state, the workspace and the webhook's delivery. */
+export function runView(
+  id: string,
+  s: RunState,
+  files: () => WorkspaceFile[],
+  webhook: WebhookStatus | null = null,
+): RunView {
   const lastStep = s.finishedSteps.at(-1);
   const written = s.status === "succeeded" ? files().filter((f) => s.writtenFiles.has(f.path)) : [];
   return {
@@ -31,6 +36,7 @@ export function runView(id: string, s: RunState, files: () => WorkspaceFile[]): 
     createdAt: s.createdAt ?? "",
     updatedAt: s.updatedAt ?? "",
     finishedAt: s.finishedAt,
+    webhook,
     links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events` },
   };
 }
