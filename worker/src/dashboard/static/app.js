@@ -47,13 +47,22 @@ function keyPrompt(problem) {
   input.focus();
 }
 
+/** A hash segment, decoded; a malformed escape is kept as typed (it will match no route). */
+function decodePart(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function route() {
   stopView();
   stopView = () => {};
   if (!currentKey()) return keyPrompt(null);
   nav.hidden = false;
   const hash = location.hash.replace(/^#\/?/, "");
-  const [section, id] = hash.split("/").map(decodeURIComponent);
+  const [section, id] = hash.split("/").map(decodePart);
   for (const link of nav.querySelectorAll("a[data-section]")) {
     link.classList.toggle("current", link.dataset.section === (section || "runs"));
   }

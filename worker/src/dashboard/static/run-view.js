@@ -145,6 +145,8 @@ export function runView(root, id) {
     },
     onState: (state, err) => {
       streamState.dataset.state = state;
+      // How many times the stream has been opened: more than 1 means it resumed after a drop.
+      if (state === "live") streamState.dataset.connections = String(Number(streamState.dataset.connections ?? 0) + 1);
       replace(streamState, STREAM_TEXT[state] ?? state);
       if (state === "failed" && err) replace(message, `The event stream stopped: ${err.message}`);
     },

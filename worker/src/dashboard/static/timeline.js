@@ -91,7 +91,9 @@ export class Timeline {
         this.#steps = Array.isArray(p.steps) ? p.steps : [];
         return card(
           "plan",
-          p.skipped ? "No planner: the task is the one step" : `Plan: ${this.#steps.length} steps`,
+          p.skipped
+            ? "No planner: the task is the one step"
+            : `Plan: ${this.#steps.length} ${this.#steps.length === 1 ? "step" : "steps"}`,
           p.skipped ? null : planList(this.#steps),
         );
       }
