@@ -19,6 +19,8 @@ let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
 let browser: Browser;
 let context: BrowserContext | undefined;
+/** The page the current test opened, for showing it when the test fails. */
+let openedPage: Page | undefined;
 let problems: PageProblems | undefined;
 const gates: Gate[] = [];
 const screenshots: string[] = [];
@@ -51,7 +53,19 @@ beforeAll(async () => {
   });
   browser = await launchChromium();
 });
-afterEach(async () => {
+afterEach(async ({ task }) => {
+  // When a test failed (a wait timed out, say), show what the page showed.
+  const shown = openedPage;
+  if (task.result?.state === "fail" && shown && !shown.isClosed()) {
+    const name = `failed-${task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}`;
+    const path = await screenshot(shown, name).catch((err: Error) => `no screenshot: ${err.message}`);
+    const text = await shown
+      .locator("main")
+      .innerText({ timeout: 2_000 })
+      .catch(() => "");
+    console.error(`the page at ${shown.url()} (${path}):\n${text}`);
+  }
+  openedPage = undefined;
   const seen = problems?.errors ?? [];
   await context?.close();
   context = undefined;
@@ -70,8 +84,9 @@ async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> 
   context = await browser.newContext({ viewport });
   const watched = await watchedPage(context);
   problems = watched.problems;
-  await watched.page.goto(`${stack.worker.url}/`);
-  return watched.page;
+  openedPage = watched.page;
+  await openedPage.goto(`${stack.worker.url}/`);
+  return openedPage;
 }
 
 async function signIn(page: Page, key: string = TENANTS.a.key): Promise<void> {
@@ -82,6 +97,14 @@ async function signIn(page: Page, key: string = TENANTS.a.key): Promise<void> {
 /** The status pill in the run page's header, once it shows `status`. */
 async function waitForRunStatus(page: Page, status: string): Promise<void> {
   await page.locator(`.run-status [data-status="${status}"]`).waitFor();
+}
+
+/** Opens a run's page the way its link does: by the address's fragment, in the same document. */
+async function openRun(page: Page, id: string): Promise<void> {
+  await page.evaluate((runId) => {
+    location.hash = `#/runs/${runId}`;
+  }, id);
+  await page.getByTestId("timeline").waitFor();
 }
 
 function runIdOf(page: Page): string {
@@ -243,6 +266,7 @@ describe("dashboard in Chromium", () => {
     await page.locator('[data-type="approval.decided"]').filter({ hasText: "Execution approved" }).waitFor();
     await page.getByTestId("execution").getByTestId("stdout").filter({ hasText: "approved work" }).waitFor();
     await waitForRunStatus(page, "succeeded");
+    await approval.filter({ hasText: "Approved." }).waitFor();
     expect(await approval.getByRole("button", { name: "Approve" }).count()).toBe(0);
   });
 
@@ -254,7 +278,7 @@ describe("dashboard in Chromium", () => {
     const id = await createRun(stack.api, { task: "Clean up.", planner: null, approval: "always" });
     const page = await openPage();
     await signIn(page);
-    await page.goto(`${stack.worker.url}/#/runs/${id}`);
+    await openRun(page, id);
     const approval = page.getByTestId("approval");
     await approval.getByRole("button", { name: "Deny" }).waitFor();
     await approval.getByLabel("Reason").fill("too destructive");
@@ -291,7 +315,7 @@ describe("dashboard in Chromium", () => {
     const listWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(listWidth).toBeLessThanOrEqual(390);
 
-    await page.goto(`${stack.worker.url}/#/runs/${liveRunId}`);
+    await openRun(page, liveRunId);
     await page.locator('[data-type="run.finished"]').waitFor();
     await page.locator('[data-testid="code-version"][data-version="2"]').waitFor();
     const runWidth = await page.evaluate(() => document.documentElement.scrollWidth);

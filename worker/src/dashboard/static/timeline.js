@@ -240,10 +240,15 @@ export class Timeline {
       replace(status, "Sending…");
       try {
         await this.#approve(approve, reason.value.trim() || undefined);
-        replace(status, approve ? "Approved; waiting for the run to continue…" : "Denied; waiting for the run…");
+        // The approval.decided event may have come through the stream before this answer did;
+        // then the card is settled already and says what was decided.
+        if (this.#pending.has(toolCallId)) {
+          replace(status, approve ? "Approved; waiting for the run to continue…" : "Denied; waiting for the run…");
+        }
       } catch (err) {
+        if (!this.#pending.has(toolCallId)) return;
         replace(status, `Could not send: ${err.message}`);
-        if (!this.#ended && this.#pending.has(toolCallId)) {
+        if (!this.#ended) {
           approveBtn.disabled = false;
           denyBtn.disabled = false;
           reason.disabled = false;
