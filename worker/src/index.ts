@@ -2,6 +2,7 @@ import { EDGESWARM_VERSION } from "@edgeswarm/shared";
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { authenticateTenant } from "./auth.ts";
+import { dashboard } from "./dashboard/routes.ts";
 import { agentConnect, agents } from "./http/agents.ts";
 import { ApiError, apiErrorResponse, errorResponse } from "./http/api-error.ts";
 import { executions } from "./http/executions.ts";
@@ -14,6 +15,9 @@ export { RunDO } from "./run/run-do.ts";
 const app = new Hono<AppEnv>();
 
 app.get("/healthz", (c) => c.json({ ok: true, version: EDGESWARM_VERSION }));
+
+// The dashboard's page and files; it reads /v1 with a key the user types, so it needs none itself.
+app.route("/", dashboard);
 
 // Agents authenticate with their own token; this route must come before the API-key middleware.
 app.route("/v1/agents/connect", agentConnect);

@@ -1,0 +1,380 @@
+import type { RunView } from "@edgeswarm/shared";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { FakeAnthropic } from "../fakes/anthropic.ts";
+import { FakeOpenAI } from "../fakes/openai.ts";
+import { reply } from "../fakes/server.ts";
+import { createRun, getRun } from "../harness/runs.ts";
+import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
+import { launchChromium, type PageProblems, pngBytes, screenshot, watchedPage } from "./browser.ts";
+
+// The dashboard in a real Chromium against the real stack: the Worker in
+// workerd, a sandbox agent, Docker, and the fake model servers.
+const ANTHROPIC_KEY = "sk-ant-test-key-dash";
+const OPENAI_KEY = "sk-openai-test-key-dash";
+const AGENT_ID = "browser-dash-1";
+
+let stack: Stack;
+let anthropic: FakeAnthropic;
+let openai: FakeOpenAI;
+let browser: Browser;
+let context: BrowserContext | undefined;
+/** The page the current test opened, for showing it when the test fails. */
+let openedPage: Page | undefined;
+let problems: PageProblems | undefined;
+const gates: Gate[] = [];
+const screenshots: string[] = [];
+/** The run the live test drives; the phone test shows it again. */
+let liveRunId = "";
+
+/** A promise the test opens, for holding a fake model's reply until the page has shown what came before. */
+interface Gate {
+  open(): void;
+  opened: Promise<void>;
+}
+function gate(): Gate {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const g = { open, opened };
+  gates.push(g);
+  return g;
+}
+
+beforeAll(async () => {
+  anthropic = await FakeAnthropic.start({ apiKey: ANTHROPIC_KEY });
+  openai = await FakeOpenAI.start({ apiKey: OPENAI_KEY });
+  stack = await startStack("browser-dash", 1, 2, {
+    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+    ANTHROPIC_BASE_URL: anthropic.url,
+    OPENAI_API_KEY: OPENAI_KEY,
+    OPENAI_BASE_URL: `${openai.url}/v1`,
+  });
+  browser = await launchChromium();
+});
+afterEach(async ({ task }) => {
+  // When a test failed (a wait timed out, say), show what the page showed.
+  const shown = openedPage;
+  if (task.result?.state === "fail" && shown && !shown.isClosed()) {
+    const name = `failed-${task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}`;
+    const path = await screenshot(shown, name).catch((err: Error) => `no screenshot: ${err.message}`);
+    const text = await shown
+      .locator("main")
+      .innerText({ timeout: 2_000 })
+      .catch(() => "");
+    console.error(`the page at ${shown.url()} (${path}):\n${text}`);
+  }
+  openedPage = undefined;
+  const seen = problems?.errors ?? [];
+  await context?.close();
+  context = undefined;
+  problems = undefined;
+  expect(seen, "uncaught errors or CSP violations in the page").toEqual([]);
+});
+afterAll(async () => {
+  for (const g of gates) g.open();
+  await browser?.close();
+  await stack?.stop();
+  await anthropic?.close();
+  await openai?.close();
+});
+
+async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  context = await browser.newContext({ viewport });
+  const watched = await watchedPage(context);
+  problems = watched.problems;
+  openedPage = watched.page;
+  await openedPage.goto(`${stack.worker.url}/`);
+  return openedPage;
+}
+
+async function signIn(page: Page, key: string = TENANTS.a.key): Promise<void> {
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Open dashboard" }).click();
+}
+
+/** The status pill in the run page's header, once it shows `status`. */
+async function waitForRunStatus(page: Page, status: string): Promise<void> {
+  await page.locator(`.run-status [data-status="${status}"]`).waitFor();
+}
+
+/** Opens a run's page the way its link does: by the address's fragment, in the same document. */
+async function openRun(page: Page, id: string): Promise<void> {
+  await page.evaluate((runId) => {
+    location.hash = `#/runs/${runId}`;
+  }, id);
+  await page.getByTestId("timeline").waitFor();
+}
+
+function runIdOf(page: Page): string {
+  const match = /#\/runs\/(run_[0-9a-f]{24})$/.exec(page.url());
+  if (!match?.[1]) throw new Error(`not on a run page: ${page.url()}`);
+  return match[1];
+}
+
+async function startRunFromForm(page: Page, task: string, options: { planner: string; approval: string }) {
+  const form = page.getByTestId("new-run");
+  await form.getByLabel("Task").fill(task);
+  await form.getByLabel("Planner").selectOption(options.planner);
+  await form.getByLabel("Approval").selectOption(options.approval);
+  await form.getByRole("button", { name: "Start run" }).click();
+  await page.waitForURL(/#\/runs\/run_[0-9a-f]{24}$/);
+  return runIdOf(page);
+}
+
+async function usageShown(page: Page, role: string): Promise<[number, number]> {
+  const cells = await page.locator(`[data-testid="usage"] tr[data-role="${role}"] td`).allTextContents();
+  return [Number(cells[0]), Number(cells[1])];
+}
+
+describe("dashboard: what the Worker serves", () => {
+  it("serves the page without a key, with a strict CSP, nosniff and revalidation", async () => {
+    const page = await fetch(`${stack.worker.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(page.headers.get("cache-control")).toBe("no-cache");
+    const html = await page.text();
+    expect(html).toContain('<meta name="viewport"');
+    expect(html).toContain('<script type="module" src="/dashboard/app.js"></script>');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+
+    const script = await fetch(`${stack.worker.url}/dashboard/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(script.headers.get("x-content-type-options")).toBe("nosniff");
+    const etag = script.headers.get("etag");
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+    const again = await fetch(`${stack.worker.url}/dashboard/app.js`, { headers: { "If-None-Match": etag ?? "" } });
+    expect(again.status).toBe(304);
+  });
+
+  it("answers 404 for a dashboard file that does not exist", async () => {
+    for (const path of ["/dashboard/x", "/dashboard/app.ts", "/dashboard/static.d.ts", "/dashboard/"]) {
+      const res = await fetch(`${stack.worker.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    }
+  });
+});
+
+describe("dashboard in Chromium", () => {
+  it("shows the 401 message for a wrong key, and keeps no key", async () => {
+    const page = await openPage();
+    await signIn(page, "not-a-real-key-0000");
+    const message = page.getByTestId("key-error");
+    await message.waitFor();
+    expect(await message.textContent()).toContain("401");
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.getByLabel("API key").waitFor();
+  });
+
+  it("follows a run live: plan, each code version with its diff, outputs, usage, then the result", async () => {
+    const fix = gate();
+    openai.enqueue(
+      reply.structured({ steps: [{ goal: "Print the mean of 3 and 4", successCriterion: "it prints 3.5" }] }),
+    );
+    anthropic.enqueue(
+      reply.toolUse("run_code", { language: "python", code: "values = [3, 4]\nprint(sum(values) / len(valuez))\n" }),
+      async () => {
+        await fix.opened;
+        return reply.toolUse("run_code", {
+          language: "python",
+          code: "values = [3, 4]\nprint(sum(values) / len(values))\n",
+        });
+      },
+      reply.toolUse("finish", { summary: "prints the mean, 3.5", code: "print(3.5)", verdict: "success" }),
+    );
+    const page = await openPage();
+    await signIn(page);
+    const id = await startRunFromForm(page, "Print the mean of 3 and 4.", { planner: "default", approval: "never" });
+    liveRunId = id;
+
+    // Before the coder's fix is let through: the plan, v1 and its failed execution are on the page.
+    await page.getByTestId("timeline").getByTestId("plan").filter({ hasText: "Print the mean of 3 and 4" }).waitFor();
+    await page.getByTestId("code-version").filter({ hasText: "Code v1 (python)" }).waitFor();
+    const failed = page.getByTestId("execution").filter({ has: page.locator('[data-status="failed"]') });
+    await failed.getByTestId("stderr").filter({ hasText: "NameError: name 'valuez' is not defined" }).waitFor();
+    expect(await page.locator('[data-type="run.finished"]').count()).toBe(0);
+    expect(await page.getByTestId("execution").count()).toBe(1);
+    await page.locator('.run-status [data-status="running"]').waitFor();
+    expect(await page.getByTestId("stream-state").getAttribute("data-state")).toBe("live");
+
+    fix.open();
+    // v2 arrives as a line diff against v1.
+    const v2 = page.locator('[data-testid="code-version"][data-version="2"]');
+    await v2.waitFor();
+    expect(await v2.locator('[data-op="-"]').allTextContents()).toEqual(["- print(sum(values) / len(valuez))\n"]);
+    expect(await v2.locator('[data-op="+"]').allTextContents()).toEqual(["+ print(sum(values) / len(values))\n"]);
+    expect(await v2.locator('[data-op=" "]').allTextContents()).toEqual(["  values = [3, 4]\n"]);
+    const succeeded = page.getByTestId("execution").filter({ has: page.locator('[data-status="succeeded"]') });
+    await succeeded.getByTestId("stdout").filter({ hasText: "3.5" }).waitFor();
+    await page.locator('[data-type="run.finished"]').waitFor();
+    await waitForRunStatus(page, "succeeded");
+    await page.getByTestId("result").filter({ hasText: "prints the mean, 3.5" }).waitFor();
+    expect(await page.getByTestId("stream-state").getAttribute("data-state")).toBe("ended");
+    expect(await page.getByTestId("execution").count()).toBe(2);
+
+    // Token usage per role, as the API reports it once the run has ended.
+    const view: RunView = await getRun(stack.api, id);
+    expect(view.status).toBe("succeeded");
+    expect(view.usage.planner.inputTokens).toBeGreaterThan(0);
+    await page
+      .locator('[data-testid="usage"] tr[data-role="total"] td')
+      .first()
+      .filter({ hasText: String(view.usage.total.inputTokens) })
+      .waitFor();
+    expect(await usageShown(page, "planner")).toEqual([
+      view.usage.planner.inputTokens,
+      view.usage.planner.outputTokens,
+    ]);
+    expect(await usageShown(page, "coder")).toEqual([view.usage.coder.inputTokens, view.usage.coder.outputTokens]);
+    expect(await usageShown(page, "total")).toEqual([view.usage.total.inputTokens, view.usage.total.outputTokens]);
+    screenshots.push(await screenshot(page, "run-page"));
+
+    // The runs list: newest first, with the run's status and a relative age.
+    await page.getByRole("link", { name: "← Runs" }).click();
+    const row = page.locator(`[data-testid="run-row"][data-run-id="${id}"]`);
+    await row.locator('[data-status="succeeded"]').waitFor();
+    expect(await row.locator("time").textContent()).toMatch(/ago$/);
+    expect(await page.getByTestId("run-row").first().getAttribute("data-run-id")).toBe(id);
+    screenshots.push(await screenshot(page, "runs-list"));
+    expect(anthropic.violations).toEqual([]);
+    expect(openai.violations).toEqual([]);
+  });
+
+  it("approves a parked run with a click, and the run goes on to succeed", async () => {
+    anthropic.enqueue(
+      reply.toolUse("run_code", { code: "print('approved work')" }),
+      reply.toolUse("finish", { summary: "done", code: "print('approved work')", verdict: "success" }),
+    );
+    const page = await openPage();
+    await signIn(page);
+    await startRunFromForm(page, "Say something.", { planner: "none", approval: "always" });
+    const approval = page.getByTestId("approval");
+    await approval.filter({ hasText: "print('approved work')" }).waitFor();
+    await waitForRunStatus(page, "awaiting_approval");
+    expect(await page.getByTestId("execution").count()).toBe(0);
+
+    await approval.getByRole("button", { name: "Approve" }).click();
+    await page.locator('[data-type="approval.decided"]').filter({ hasText: "Execution approved" }).waitFor();
+    await page.getByTestId("execution").getByTestId("stdout").filter({ hasText: "approved work" }).waitFor();
+    await waitForRunStatus(page, "succeeded");
+    await approval.filter({ hasText: "Approved." }).waitFor();
+    expect(await approval.getByRole("button", { name: "Approve" }).count()).toBe(0);
+  });
+
+  it("denies a parked run with a reason, which ends it without running the code", async () => {
+    anthropic.enqueue(reply.toolUse("run_code", { code: "import shutil; shutil.rmtree('/workspace')" }), () =>
+      reply.toolUse("finish", { summary: "the reviewer refused; giving up", code: "", verdict: "failure" }),
+    );
+    // Started through the API; the page opens it by its address.
+    const id = await createRun(stack.api, { task: "Clean up.", planner: null, approval: "always" });
+    const page = await openPage();
+    await signIn(page);
+    await openRun(page, id);
+    const approval = page.getByTestId("approval");
+    await approval.getByRole("button", { name: "Deny" }).waitFor();
+    await approval.getByLabel("Reason").fill("too destructive");
+    await approval.getByRole("button", { name: "Deny" }).click();
+    await approval.filter({ hasText: "Denied: too destructive" }).waitFor();
+    await waitForRunStatus(page, "failed");
+    await page.getByTestId("run-error").filter({ hasText: "step_failed" }).waitFor();
+    expect(await page.getByTestId("execution").count()).toBe(0);
+    expect((await getRun(stack.api, id)).status).toBe("failed");
+  });
+
+  it("lists the stack's agent with its pool, capacity and heartbeat; Forget key returns to the prompt", async () => {
+    const page = await openPage();
+    await signIn(page);
+    await page.getByRole("link", { name: "Agents" }).click();
+    const agent = page.locator(`[data-testid="agent"][data-agent-id="${AGENT_ID}"]`);
+    await agent.waitFor();
+    const text = (await agent.textContent()) ?? "";
+    expect(text).toContain(TENANTS.a.pool);
+    expect(text).toMatch(/in use\s*\d+ of 2/);
+    expect(text).toContain("healthy");
+    expect(await agent.locator("time").first().textContent()).toMatch(/ago$/);
+
+    await page.getByRole("button", { name: "Forget key" }).click();
+    await page.getByLabel("API key").waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it("fits a 390 px phone without sideways scrolling", async () => {
+    expect(liveRunId).not.toBe("");
+    const page = await openPage({ width: 390, height: 844 });
+    await signIn(page);
+    await page.getByTestId("run-row").first().waitFor();
+    const listWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(listWidth).toBeLessThanOrEqual(390);
+
+    await openRun(page, liveRunId);
+    await page.locator('[data-type="run.finished"]').waitFor();
+    await page.locator('[data-testid="code-version"][data-version="2"]').waitFor();
+    const runWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(runWidth).toBeLessThanOrEqual(390);
+    screenshots.push(await screenshot(page, "run-page-phone"));
+  });
+
+  it("resumes the event stream after the Worker restarts, missing and repeating nothing", {
+    timeout: 150_000,
+  }, async () => {
+    anthropic.enqueue(
+      reply.toolUse("run_code", { code: "print('after the restart')" }),
+      reply.toolUse("finish", { summary: "done", code: "print('after the restart')", verdict: "success" }),
+    );
+    const page = await openPage();
+    const resumedFrom: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (!/\/v1\/runs\/run_[0-9a-f]+\/events$/.test(request.url())) return;
+      void request.allHeaders().then((headers) => resumedFrom.push(headers["last-event-id"]));
+    });
+    await signIn(page);
+    const id = await startRunFromForm(page, "Survive a restart.", { planner: "none", approval: "always" });
+    const approve = page.getByTestId("approval").getByRole("button", { name: "Approve" });
+    await approve.waitFor();
+    const stream = page.getByTestId("stream-state");
+    await page.locator('[data-testid="stream-state"][data-connections="1"][data-state="live"]').waitFor();
+
+    await stack.worker.restart();
+    // The page notices the drop and reconnects by itself, from the last event it saw.
+    await page.locator('[data-testid="stream-state"][data-connections="2"][data-state="live"]').waitFor({
+      timeout: 60_000,
+    });
+    await approve.click();
+    await page.getByTestId("execution").getByTestId("stdout").filter({ hasText: "after the restart" }).waitFor({
+      timeout: 90_000,
+    });
+    await waitForRunStatus(page, "succeeded");
+    expect(await stream.getAttribute("data-state")).toBe("ended");
+
+    const shown = (await page
+      .locator("[data-testid=timeline] > li")
+      .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.seq)))) as number[];
+    const logged = await stack.api.get(`/v1/runs/${id}/events?limit=1000`);
+    const { events } = (await logged.json()) as { events: { seq: number; type: string }[] };
+    expect(shown).toEqual(events.map((e) => e.seq));
+    // The first connection asked from the start; every later one from the last event seen before
+    // the restart (the parked run's approval.requested), so the Worker resent nothing.
+    const parkedAt = String(events.find((e) => e.type === "approval.requested")?.seq);
+    expect(resumedFrom[0]).toBeUndefined();
+    expect(resumedFrom.length).toBeGreaterThan(1);
+    expect(resumedFrom.slice(1).every((id) => id === parkedAt)).toBe(true);
+  });
+
+  it("left its screenshots as non-empty PNGs", async () => {
+    expect(screenshots.map((p) => p.split("/").at(-1))).toEqual([
+      "run-page.png",
+      "runs-list.png",
+      "run-page-phone.png",
+    ]);
+    for (const path of screenshots) expect(await pngBytes(path), path).toBeGreaterThan(1000);
+  });
+});

@@ -1,0 +1,41 @@
+import agentsView from "./static/agents-view.js";
+import api from "./static/api.js";
+import app from "./static/app.js";
+import diff from "./static/diff.js";
+import dom from "./static/dom.js";
+import events from "./static/events.js";
+import indexHtml from "./static/index.html";
+import key from "./static/key.js";
+import runView from "./static/run-view.js";
+import runsView from "./static/runs-view.js";
+import style from "./static/style.css";
+import timeline from "./static/timeline.js";
+
+/** One file the dashboard serves: its text and its media type. */
+export interface Asset {
+  body: string;
+  type: string;
+}
+
+const JS = "text/javascript; charset=utf-8";
+
+/** The page at `/`. */
+export const INDEX: Asset = { body: indexHtml, type: "text/html; charset=utf-8" };
+
+/**
+ * The files under `/dashboard/`, by name. A fixed table, not a lookup on the
+ * file system: a name that is not here is a 404.
+ */
+export const ASSETS: ReadonlyMap<string, Asset> = new Map([
+  ["style.css", { body: style, type: "text/css; charset=utf-8" }],
+  ["agents-view.js", { body: agentsView, type: JS }],
+  ["api.js", { body: api, type: JS }],
+  ["app.js", { body: app, type: JS }],
+  ["diff.js", { body: diff, type: JS }],
+  ["dom.js", { body: dom, type: JS }],
+  ["events.js", { body: events, type: JS }],
+  ["key.js", { body: key, type: JS }],
+  ["run-view.js", { body: runView, type: JS }],
+  ["runs-view.js", { body: runsView, type: JS }],
+  ["timeline.js", { body: timeline, type: JS }],
+]);

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+
+// The dashboard's browser modules are plain JavaScript without types (the
+// Worker bundles them as text). Their pure parts are tested here, imported by
+// a computed path so the Worker's typecheck does not try to type them.
+interface DiffLine {
+  op: " " | "-" | "+";
+  text: string;
+}
+interface DiffModule {
+  lineDiff(before: string, after: string): DiffLine[];
+  diffStats(diff: DiffLine[]): { added: number; removed: number };
+}
+interface Frame {
+  id: string | null;
+  event: string;
+  data: string;
+}
+interface EventsModule {
+  sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<Frame>;
+}
+
+const load = <T>(path: string): Promise<T> => import(/* @vite-ignore */ path) as Promise<T>;
+const { lineDiff, diffStats } = await load<DiffModule>("./static/diff.js");
+const { sseFrames } = await load<EventsModule>("./static/events.js");
+
+const show = (diff: DiffLine[]) => diff.map((l) => `${l.op}${l.text}`);
+
+describe("lineDiff", () => {
+  it("keeps common lines and marks the changed ones, in reading order", () => {
+    const diff = lineDiff("a\nb\nc\nd\n", "a\nB\nc\nd\ne\n");
+    expect(show(diff)).toEqual([" a", "-b", "+B", " c", " d", "+e"]);
+    expect(diffStats(diff)).toEqual({ added: 2, removed: 1 });
+  });
+
+  it("finds the longest common subsequence inside the changed middle", () => {
+    expect(show(lineDiff("x\n1\n2\n3\ny", "x\n0\n1\n3\n4\ny"))).toEqual([" x", "+0", " 1", "-2", " 3", "+4", " y"]);
+  });
+
+  it("handles empty sides and a missing final newline", () => {
+    expect(show(lineDiff("", "a\nb\n"))).toEqual(["+a", "+b"]);
+    expect(show(lineDiff("a\n", ""))).toEqual(["-a"]);
+    expect(show(lineDiff("a", "a\n"))).toEqual([" a"]);
+    expect(lineDiff("same\n", "same\n").every((l) => l.op === " ")).toBe(true);
+  });
+
+  it("falls back to removed-then-added past its table cap, without hanging", () => {
+    const before = Array.from({ length: 3000 }, (_, i) => `old ${i}`).join("\n");
+    const after = Array.from({ length: 3000 }, (_, i) => `new ${i}`).join("\n");
+    const diff = lineDiff(before, after);
+    expect(diffStats(diff)).toEqual({ added: 3000, removed: 3000 });
+    expect(diff[0]).toEqual({ op: "-", text: "old 0" });
+    expect(diff.at(-1)).toEqual({ op: "+", text: "new 2999" });
+  });
+});
+
+function body(...chunks: string[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    start(controller) {
+      for (const c of chunks) controller.enqueue(encoder.encode(c));
+      controller.close();
+    },
+  });
+}
+
+async function frames(stream: ReadableStream<Uint8Array>): Promise<Frame[]> {
+  const out: Frame[] = [];
+  for await (const f of sseFrames(stream)) out.push(f);
+  return out;
+}
+
+describe("sseFrames", () => {
+  it("parses frames split anywhere across chunks, and skips keep-alive comments", async () => {
+    const got = await frames(
+      body("id: 1\nevent: run.crea", 'ted\ndata: {"seq":1}\n', "\n: keep-alive\n\nid: 2\r\ndata: a\r\ndata: b\r\n\r\n"),
+    );
+    expect(got).toEqual([
+      { id: "1", event: "run.created", data: '{"seq":1}' },
+      { id: "2", event: "message", data: "a\nb" },
+    ]);
+  });
+
+  it("drops an unfinished frame at the end of the stream", async () => {
+    expect(await frames(body('id: 1\ndata: {"seq":1}\n\nid: 2\ndata: {"se'))).toHaveLength(1);
+  });
+});

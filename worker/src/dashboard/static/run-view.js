@@ -1,0 +1,158 @@
+// The run page: the run's state from GET /v1/runs/:id, and its live timeline
+// from the event stream. The state is fetched again (coalesced) whenever
+// events arrive, so status, usage and result follow the run.
+
+import { api } from "./api.js";
+import { ageEl, badge, h, replace } from "./dom.js";
+import { followRun } from "./events.js";
+import { planList, Timeline } from "./timeline.js";
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
+const STREAM_TEXT = {
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  ended: "the run has ended",
+  failed: "disconnected",
+};
+
+function usageTable(usage) {
+  const row = (label, u) =>
+    h(
+      "tr",
+      { "data-role": label },
+      h("th", { scope: "row" }, label),
+      h("td", {}, String(u?.inputTokens ?? 0)),
+      h("td", {}, String(u?.outputTokens ?? 0)),
+    );
+  return h(
+    "table",
+    { class: "usage", "data-testid": "usage" },
+    h("thead", {}, h("tr", {}, h("th", {}, "tokens"), h("th", {}, "in"), h("th", {}, "out"))),
+    h("tbody", {}, row("planner", usage?.planner), row("coder", usage?.coder), row("total", usage?.total)),
+  );
+}
+
+/** Renders run `id` into `root`; returns a function that stops its stream. */
+export function runView(root, id) {
+  const path = `/v1/runs/${encodeURIComponent(id)}`;
+  const header = h("div", { class: "run-header" });
+  const summary = h("section", { class: "panel" });
+  const planSection = h("section", { class: "panel" });
+  const streamState = h("span", { class: "stream-state", "data-testid": "stream-state" }, STREAM_TEXT.connecting);
+  const list = h("ol", { class: "timeline", "data-testid": "timeline" });
+  const message = h("p", { class: "error-text", role: "alert" });
+  replace(
+    root,
+    h("p", {}, h("a", { href: "#/runs" }, "← Runs")),
+    header,
+    message,
+    summary,
+    planSection,
+    h("section", { class: "panel" }, h("h2", {}, "Timeline ", streamState), list),
+  );
+
+  let stopped = false;
+  let refreshing = null;
+  let again = false;
+
+  const show = (run) => {
+    const cancel =
+      TERMINAL.has(run.status) || stopped
+        ? null
+        : h(
+            "button",
+            {
+              type: "button",
+              class: "danger",
+              onclick: async (ev) => {
+                ev.currentTarget.disabled = true;
+                try {
+                  await api(`${path}/cancel`, { body: {} });
+                } catch (err) {
+                  replace(message, `Could not cancel: ${err.message}`);
+                }
+                refresh();
+              },
+            },
+            "Cancel run",
+          );
+    replace(
+      header,
+      h("h1", {}, "Run ", h("code", {}, run.id)),
+      h("div", { class: "run-status" }, badge(run.status), " created ", ageEl(run.createdAt), cancel),
+    );
+    replace(
+      summary,
+      h("h2", {}, "Task"),
+      h("p", { class: "prose", "data-testid": "task" }, run.task),
+      h(
+        "p",
+        { class: "meta" },
+        `${run.iterations} executions${run.currentStep !== null ? ` · on step ${run.currentStep + 1}` : ""}`,
+      ),
+      usageTable(run.usage),
+      run.error
+        ? h("p", { class: "error-text", "data-testid": "run-error" }, `${run.error.reason}: ${run.error.message}`)
+        : null,
+      run.result
+        ? h(
+            "div",
+            { class: "result", "data-testid": "result" },
+            h("h2", {}, "Result"),
+            h("p", { class: "prose" }, run.result.summary),
+            run.result.stdout ? h("pre", {}, run.result.stdout) : null,
+          )
+        : null,
+    );
+    replace(
+      planSection,
+      h("h2", {}, "Plan"),
+      run.plan ? planList(run.plan) : h("p", { class: "meta" }, "No plan yet."),
+    );
+  };
+
+  // One GET at a time; events that arrive meanwhile ask for one more after it.
+  const refresh = async () => {
+    if (stopped) return;
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = api(path)
+      .then((run) => {
+        if (!stopped) show(run);
+      })
+      .catch((err) => {
+        if (!stopped) replace(message, `Could not load the run: ${err.message}`);
+      });
+    await refreshing;
+    refreshing = null;
+    if (again) {
+      again = false;
+      refresh();
+    }
+  };
+
+  const timeline = new Timeline(list, {
+    approve: (approve, reason) => api(`${path}/approval`, { body: reason ? { approve, reason } : { approve } }),
+  });
+  refresh();
+  const stop = followRun(id, {
+    onEvent: (event) => {
+      timeline.add(event);
+      refresh();
+    },
+    onState: (state, err) => {
+      streamState.dataset.state = state;
+      // How many times the stream has been opened: more than 1 means it resumed after a drop.
+      if (state === "live") streamState.dataset.connections = String(Number(streamState.dataset.connections ?? 0) + 1);
+      replace(streamState, STREAM_TEXT[state] ?? state);
+      if (state === "failed" && err) replace(message, `The event stream stopped: ${err.message}`);
+    },
+  });
+  return () => {
+    stopped = true;
+    stop();
+  };
+}
