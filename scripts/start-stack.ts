@@ -118,6 +118,7 @@ process.stdout.write(`
     URL       ${url}
     API key   ${apiKey}${process.env.EDGESWARM_API_KEY ? "" : "   (generated; set EDGESWARM_API_KEY to choose one)"}
     agents    ${agentCount} (pool 'default')
+    dashboard ${url}/   (paste the API key)
 
   Try it:
 
