@@ -30,6 +30,8 @@ async function containerCpuSeconds(containerId: string): Promise<number> {
  * cases are about pids; the memory limit gets room so that pids is what stops them.
  */
 const FORK_BOMB_MEMORY_MB = 1_024;
+/** Tearing down a gVisor sandbox of a hundred processes took over 15 s once, on a busy host. */
+const FORK_BOMB_GONE_MS = 45_000;
 
 describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
   const it = itUnder(runtime);
@@ -40,11 +42,15 @@ describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
   afterAll(() => stopAbuseStack(s));
 
   it("ends a classic bash fork bomb at timeoutMs: the pids limit makes fork fail inside", async () => {
-    const result = await executeAndClean(s, {
-      language: "bash",
-      code: ":(){ :|:& };:\nwhile :; do :; done\n",
-      limits: { timeoutMs: 3_000, memoryMb: FORK_BOMB_MEMORY_MB },
-    });
+    const result = await executeAndClean(
+      s,
+      {
+        language: "bash",
+        code: ":(){ :|:& };:\nwhile :; do :; done\n",
+        limits: { timeoutMs: 3_000, memoryMb: FORK_BOMB_MEMORY_MB },
+      },
+      FORK_BOMB_GONE_MS,
+    );
     expect(result.status).toBe("timed_out");
     expect(result.exitCode).toBeNull();
     expect(result.stderr).toMatch(/fork: (retry: )?Resource temporarily unavailable/);
@@ -53,25 +59,29 @@ describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
   });
 
   it("lets a Python fork bomb see EAGAIN before `pids` processes exist, and reports its own exit", async () => {
-    const result = await executeAndClean(s, {
-      language: "python",
-      code: py(
-        "import errno, os, time",
-        "n = 0",
-        "while n < 10_000:",
-        "    try:",
-        "        pid = os.fork()",
-        "    except OSError as e:",
-        "        print(f'{errno.errorcode[e.errno]} after {n} forks', flush=True)",
-        "        os._exit(3)",
-        "    if pid == 0:",
-        "        time.sleep(60)",
-        "        os._exit(0)",
-        "    n += 1",
-        "print('never limited', flush=True)",
-      ),
-      limits: { pids: 64, timeoutMs: 20_000, memoryMb: FORK_BOMB_MEMORY_MB },
-    });
+    const result = await executeAndClean(
+      s,
+      {
+        language: "python",
+        code: py(
+          "import errno, os, time",
+          "n = 0",
+          "while n < 10_000:",
+          "    try:",
+          "        pid = os.fork()",
+          "    except OSError as e:",
+          "        print(f'{errno.errorcode[e.errno]} after {n} forks', flush=True)",
+          "        os._exit(3)",
+          "    if pid == 0:",
+          "        time.sleep(60)",
+          "        os._exit(0)",
+          "    n += 1",
+          "print('never limited', flush=True)",
+        ),
+        limits: { pids: 64, timeoutMs: 20_000, memoryMb: FORK_BOMB_MEMORY_MB },
+      },
+      FORK_BOMB_GONE_MS,
+    );
     expect(result.status).toBe("failed");
     expect(result.exitCode).toBe(3);
     const forks = Number(/^EAGAIN after (\d+) forks\n$/.exec(result.stdout)?.[1]);
@@ -222,10 +232,12 @@ describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
       "import os\nos.mkfifo('/tmp/never')\nprint('sleeping', flush=True)\nopen('/tmp/never').read()\n",
     ],
   ] as const)("ends %s at timeoutMs", async (_name, language, code) => {
-    const result = await executeAndClean(s, { language, code, limits: { timeoutMs: 1_000 } });
+    // Long enough for a fresh bash to print under gVisor on a busy host (1 s was not, once).
+    const timeoutMs = 3_000;
+    const result = await executeAndClean(s, { language, code, limits: { timeoutMs } });
     expect(result).toMatchObject({ status: "timed_out", exitCode: null, signal: "SIGKILL", stdout: "sleeping\n" });
-    expect(result.durationMs).toBeGreaterThanOrEqual(1_000);
-    expect(result.durationMs).toBeLessThan(1_000 + lateMs(runtime));
+    expect(result.durationMs).toBeGreaterThanOrEqual(timeoutMs);
+    expect(result.durationMs).toBeLessThan(timeoutMs + lateMs(runtime));
   });
 
   it("still serves a benign execution, then stops clean", () => closeAndCheck(s));

@@ -431,6 +431,30 @@ describe("DockerRuntime warm pool (real Docker)", { timeout: 60_000 }, () => {
     expect(served).not.toContain(victim);
   });
 
+  it("serves a request whose warm container was killed a moment before, from a container that works", async () => {
+    // Requests arrive as soon as Docker has the kill: the runtime may not have
+    // seen the streams end yet, hands a dead container out, finds it silent and
+    // starts a cold one instead. The user sees only a normal result.
+    const agentId = newAgentId("warm-lost");
+    const runtime = makeRuntime({ agentId, warm: { [IMAGE]: POOL_SIZE } });
+    await untilWarm(runtime, agentId, POOL_SIZE);
+    const victims = await warmContainers(agentId);
+    expect(victims).toHaveLength(POOL_SIZE);
+    const runs = await Promise.all(
+      victims.map(async (victim, i) => {
+        await docker.getContainer(victim).kill();
+        const since = sinceNow();
+        const r = await run(`print(${i})`, { rt: runtime });
+        return { ...r, served: await servedBy(agentId, r.executionId, since) };
+      }),
+    );
+    for (const [i, r] of runs.entries()) {
+      expect(r.outcome.status).toBe("succeeded");
+      expect(r.stdout).toBe(`${i}\n`);
+      expect(victims).not.toContain(r.served.id);
+    }
+  });
+
   it("reports a warm-pool image that does not exist, backs off, and still serves the good image", async () => {
     const errors: { image: string; message: string; at: number }[] = [];
     const started = performance.now();

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { setTimeout as delay } from "node:timers/promises";
 import { DEFAULT_LIMITS, type ExecutionOutcome } from "@edgeswarm/shared";
 import type Dockerode from "dockerode";
 import {
@@ -7,6 +8,7 @@ import {
   containerSpec,
   describeDockerError,
   executionContainerName,
+  isGvisor,
   runnerRequest,
   shapeKey,
   shapeOf,
@@ -103,32 +105,49 @@ export class DockerRuntime implements SandboxRuntime {
   async run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome> {
     const begun = performance.now();
     try {
-      return await this.#run(spec, sink, signal, begun);
+      let outcome = await this.#run(spec, sink, signal, begun, true);
+      // A warm container that died unseen just before it was taken: the program never ran.
+      if (outcome === WARM_CONTAINER_LOST) outcome = await this.#run(spec, sink, signal, begun, false);
+      if (outcome === WARM_CONTAINER_LOST) throw new Error("a cold container cannot be lost as warm");
+      return outcome;
     } catch (err) {
       return bareOutcome("error", performance.now() - begun, `sandbox runtime failed: ${String(err)}`);
     }
   }
 
-  async #run(spec: RunSpec, sink: OutputSink, signal: AbortSignal, begun: number): Promise<ExecutionOutcome> {
+  async #run(
+    spec: RunSpec,
+    sink: OutputSink,
+    signal: AbortSignal,
+    begun: number,
+    mayTakeWarm: boolean,
+  ): Promise<ExecutionOutcome | typeof WARM_CONTAINER_LOST> {
     if (signal.aborted) return { ...bareOutcome("cancelled", 0), signal: null }; // nothing ran
     const shape = shapeOf(spec.limits);
     const name = executionContainerName(spec.executionId);
-    const warm = this.#pool.take(shapeKey(spec.image, shape));
-    warm?.rename(name);
+    const { promise, resolve } = Promise.withResolvers<ExecutionOutcome | typeof WARM_CONTAINER_LOST>();
+    // The pool makes this one's replacement once the result is in, so that making it
+    // does not slow a short execution down; a long one does not hold it up for long.
+    const refillAfter = Promise.race([promise, delay(REFILL_DEFER_MS)]);
+    const warm = mayTakeWarm ? this.#pool.take(shapeKey(spec.image, shape), refillAfter) : undefined;
     let step = "create the container";
     const opening = warm ? Promise.resolve(warm) : this.#open(spec.image, shape, name, (s) => (step = s));
     let sandbox: Sandbox | undefined;
     let startedAt: number | null = null; // when the runner reported the user's program spawned
+    let heard = false; // the runner sent any frame
     const elapsed = () => performance.now() - (startedAt ?? begun);
-    const { promise, resolve } = Promise.withResolvers<ExecutionOutcome>();
     let settled = false;
-    const finish = (outcome: ExecutionOutcome) => {
+    const finish = (outcome: ExecutionOutcome | typeof WARM_CONTAINER_LOST) => {
       if (settled) return;
       settled = true;
       resolve(outcome);
     };
     const fail = (message: string) => finish(bareOutcome("error", elapsed(), message));
-    const kill = () => sandbox?.kill();
+    let killedHere = false;
+    const kill = () => {
+      killedHere = true;
+      sandbox?.kill();
+    };
 
     const stdout = new CappedDecoder(spec.limits.outputBytes);
     const stderr = new CappedDecoder(spec.limits.outputBytes);
@@ -183,6 +202,12 @@ export class DockerRuntime implements SandboxRuntime {
       if (settled || exit) return;
       try {
         for (const frame of parser.push(chunk)) {
+          if (!heard) {
+            heard = true;
+            // Named for its execution once its runner is known alive (a dead warm
+            // one is replaced under this name), and after the request went.
+            warm?.rename(name);
+          }
           onFrame(frame);
           if (settled || exit) return;
         }
@@ -194,15 +219,25 @@ export class DockerRuntime implements SandboxRuntime {
     // The stream ended and no exit frame came: the runner died (OOM, or subverted) or never started.
     const onLost = async () => {
       if (settled || exit) return;
+      if (warm && !heard) return finish(WARM_CONTAINER_LOST);
       const state = await inspectState(sandbox, true);
       if (settled || exit) return;
-      if (state?.OOMKilled) return finish(bareOutcome("oom_killed", elapsed()));
+      if (state?.OOMKilled || sandboxOomKilled(state?.ExitCode)) return finish(bareOutcome("oom_killed", elapsed()));
       const said = sandbox?.diagnostics;
       fail(
         `sandbox runner ended without a result (container exit code ${state?.ExitCode ?? "unknown"})` +
           (said ? `: ${said}` : ""),
       );
     };
+
+    // Under gVisor the user's memory is the sandbox kernel's, so at the memory
+    // limit the host's OOM killer ends that kernel, and the whole container
+    // exits 137 with no result. Docker's OOMKilled flag is set for it only now
+    // and then (seen both ways). Of edgeswarm, only this runtime sends a
+    // sandbox SIGKILL, and then killedHere is set; an operator's `docker kill`
+    // would be taken for the OOM killer too.
+    const sandboxOomKilled = (exitCode: number | undefined) =>
+      isGvisor(this.#opts.runtime) && exitCode === 137 && !killedHere;
 
     const onAbort = () => {
       kill();
@@ -306,6 +341,12 @@ export class DockerRuntime implements SandboxRuntime {
     removal.finally(() => this.#removals.delete(removal));
   }
 }
+
+/** The longest a warm container's replacement waits for the execution it serves to end. */
+const REFILL_DEFER_MS = 100;
+
+/** What #run answers when its warm container turns out dead before its runner said a word. */
+const WARM_CONTAINER_LOST = Symbol("warm container lost");
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

@@ -50,7 +50,13 @@ export class Sandbox {
   ): Promise<Sandbox> {
     const onStep = hooks.onStep ?? (() => {});
     onStep("create the container");
-    const container = await docker.createContainer(options);
+    // Given as query and body apart: otherwise docker-modem also spells the
+    // whole body (the runner's source included) into the URL's query string.
+    const { name, ...body } = options as Dockerode.ContainerCreateOptions & { name?: string };
+    const container = await docker.createContainer({
+      _query: name ? { name } : {},
+      _body: body,
+    } as unknown as Dockerode.ContainerCreateOptions);
     hooks.onCreated?.(container.id);
     try {
       onStep("attach to the container");

@@ -154,6 +154,23 @@ describe("WarmPool", () => {
     expect(h.destroyed).toEqual([]); // taken items belong to their taker
   });
 
+  it("makes a replacement only once the taken item's use has ended, when told to wait", async () => {
+    const h = harness({ parallelism: 4 });
+    h.pool.setSize("a", 2);
+    await settle();
+    const use = Promise.withResolvers<void>();
+    expect(h.pool.take("a", use.promise)).toBeDefined();
+    await settle();
+    expect(h.creations).toHaveLength(2); // nothing made beside the use
+    expect(h.pool.take("a")).toBeDefined(); // no promise: replaced at once
+    await settle();
+    expect(h.creations).toHaveLength(3);
+    use.reject(new Error("the execution failed")); // an ended use, however it ended
+    await settle();
+    expect(h.creations).toHaveLength(4);
+    expect(h.pool.ready).toBe(2);
+  });
+
   it("leaves a taken item alone when it ends", async () => {
     const h = harness();
     h.pool.setSize("a", 1);

@@ -25,6 +25,8 @@ export class WarmPool<T extends PoolItem> {
   readonly #targets = new Map<string, number>();
   readonly #idle = new Map<string, Set<T>>();
   readonly #creating = new Map<string, number>();
+  /** Items taken whose replacement waits until their use ends (see take). */
+  readonly #deferred = new Map<string, number>();
   readonly #failures = new Map<string, number>();
   readonly #paused = new Map<string, NodeJS.Timeout>();
   readonly #pending = new Set<Promise<unknown>>();
@@ -41,12 +43,25 @@ export class WarmPool<T extends PoolItem> {
     this.#fill();
   }
 
-  /** An item ready now, removed from the pool; undefined when none is. */
-  take(key: string): T | undefined {
+  /**
+   * An item ready now, removed from the pool; undefined when none is. Its
+   * replacement is made once `inUse` settles, so that making it does not
+   * compete with the item's use; without `inUse`, at once.
+   */
+  take(key: string, inUse?: Promise<unknown>): T | undefined {
     const idle = this.#idle.get(key);
     const item = idle?.values().next().value;
     if (!idle || item === undefined) return undefined;
     idle.delete(item);
+    if (inUse) {
+      this.#deferred.set(key, (this.#deferred.get(key) ?? 0) + 1);
+      void inUse
+        .catch(() => {})
+        .finally(() => {
+          this.#deferred.set(key, (this.#deferred.get(key) ?? 1) - 1);
+          this.#fill();
+        });
+    }
     this.#fill();
     return item;
   }
@@ -81,7 +96,7 @@ export class WarmPool<T extends PoolItem> {
       while (
         this.#inFlight < this.#opts.parallelism &&
         !this.#paused.has(key) &&
-        (this.#idle.get(key)?.size ?? 0) + (this.#creating.get(key) ?? 0) < target
+        (this.#idle.get(key)?.size ?? 0) + (this.#creating.get(key) ?? 0) + (this.#deferred.get(key) ?? 0) < target
       ) {
         this.#create(key);
       }
