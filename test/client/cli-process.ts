@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LineLog, waitForLine, within } from "../../scripts/lib/wait.ts";
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The workspace bin link `npm ci` makes: what `npx edgeswarm` runs. */
+export const BIN = join(REPO, "node_modules", ".bin", "edgeswarm");
+
+/**
+ * The environment a user's shell would have: this Node first on PATH (the bin's
+ * shebang is `env node`), and the endpoint and key in EDGESWARM_URL and
+ * EDGESWARM_API_KEY. No config file, so nothing of this machine's leaks in.
+ */
+export function cliEnv(url: string, apiKey: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: `${dirname(process.execPath)}:${join(REPO, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    HOME: process.env.HOME,
+    EDGESWARM_CONFIG: join(REPO, "test", "client", "no-such-config.json.missing"),
+    EDGESWARM_URL: url,
+    EDGESWARM_API_KEY: apiKey,
+    ...extra,
+  };
+}
+
+/** One `edgeswarm` process: its stdout and stderr lines as they come, its exit code. */
+export class Cli {
+  readonly child: ChildProcess;
+  readonly stdout = new LineLog();
+  readonly stderr = new LineLog();
+  readonly exited: Promise<number | null>;
+  #out = "";
+  #err = "";
+
+  constructor(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string }) {
+    this.child = spawn(BIN, args, { env: options.env, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      this.#out += d;
+      this.stdout.push(d);
+    });
+    this.child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+      this.#err += d;
+      this.stderr.push(d);
+    });
+    if (options.stdin !== undefined) this.child.stdin?.end(options.stdin);
+    else this.child.stdin?.end();
+    this.exited = once(this.child, "exit").then(([code]) => code as number | null);
+    if (process.env.EDGESWARM_TEST_VERBOSE) {
+      this.stdout.onLine((l) => process.stderr.write(`[edgeswarm] ${l}\n`));
+      this.stderr.onLine((l) => process.stderr.write(`[edgeswarm:err] ${l}\n`));
+    }
+  }
+
+  get out(): string {
+    return this.#out;
+  }
+
+  get err(): string {
+    return this.#err;
+  }
+
+  /** Resolves with the first stdout line matching `pattern`, seen or still to come. */
+  line(pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
+    return waitForLine(this.stdout, pattern, timeoutMs, what);
+  }
+
+  /** Waits for the exit; says what the process printed if it does not come. */
+  async code(timeoutMs = 90_000): Promise<number | null> {
+    try {
+      return await within(this.exited, timeoutMs, "edgeswarm to exit");
+    } catch (err) {
+      this.child.kill("SIGKILL");
+      throw new Error(`${(err as Error).message}\nstdout:\n${this.#out}\nstderr:\n${this.#err}`);
+    }
+  }
+}
+
+/** Runs `edgeswarm args` to the end. */
+export async function cli(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string },
+): Promise<{ code: number | null; out: string; err: string }> {
+  const proc = new Cli(args, options);
+  const code = await proc.code();
+  return { code, out: proc.out, err: proc.err };
+}
