@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineLog, waitForLine, within } from "../../scripts/lib/wait.ts";
@@ -16,8 +17,8 @@ export const BIN = join(REPO, "node_modules", ".bin", "edgeswarm");
 export function cliEnv(url: string, apiKey: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: `${dirname(process.execPath)}:${join(REPO, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-    HOME: process.env.HOME,
-    EDGESWARM_CONFIG: join(REPO, "test", "client", "no-such-config.json.missing"),
+    // A home with no ~/.config/edgeswarm/config.json in it.
+    HOME: join(tmpdir(), "edgeswarm-cli-test-home-that-does-not-exist"),
     EDGESWARM_URL: url,
     EDGESWARM_API_KEY: apiKey,
     ...extra,

@@ -146,7 +146,11 @@ describe("SDK: runs", () => {
 
 describe("SDK: executions", () => {
   it("runs code and streams it", async () => {
-    const result = await swarm.executions.run({ language: "python", code: "import sys\nprint(sys.stdin.read()[::-1])", stdin: "olleh" });
+    const result = await swarm.executions.run({
+      language: "python",
+      code: "import sys\nprint(sys.stdin.read()[::-1])",
+      stdin: "olleh",
+    });
     expect(result).toMatchObject({ status: "succeeded", exitCode: 0, stdout: "hello\n" });
 
     const types: string[] = [];

@@ -13,7 +13,10 @@ describe("resolveConfig", async () => {
     const env = { EDGESWARM_CONFIG: file, EDGESWARM_URL: "http://from-env:1" };
     expect(await resolveConfig({}, env)).toEqual({ url: "http://from-env:1", apiKey: "file-key" });
     expect(await resolveConfig({ apiKey: "flag-key" }, env)).toEqual({ url: "http://from-env:1", apiKey: "flag-key" });
-    expect(await resolveConfig({}, { EDGESWARM_CONFIG: file })).toEqual({ url: "http://from-file:1", apiKey: "file-key" });
+    expect(await resolveConfig({}, { EDGESWARM_CONFIG: file })).toEqual({
+      url: "http://from-file:1",
+      apiKey: "file-key",
+    });
   });
 
   it("reads ~/.config/edgeswarm/config.json when nothing else is set, and names what is missing", async () => {

@@ -54,9 +54,13 @@ async function readConfigFile(path: string, explicit: boolean): Promise<Partial<
  */
 export async function resolveConfig(flags: Partial<CliConfig>, env: NodeJS.ProcessEnv): Promise<CliConfig> {
   const path = configPath(env);
-  const file = await readConfigFile(path, Boolean(env[CONFIG_ENV.file]));
-  const url = flags.url || env[CONFIG_ENV.url] || file.url;
-  const apiKey = flags.apiKey || env[CONFIG_ENV.apiKey] || file.apiKey;
+  let url = flags.url || env[CONFIG_ENV.url];
+  let apiKey = flags.apiKey || env[CONFIG_ENV.apiKey];
+  if (!url || !apiKey) {
+    const file = await readConfigFile(path, Boolean(env[CONFIG_ENV.file]));
+    url ||= file.url;
+    apiKey ||= file.apiKey;
+  }
   if (!url) {
     throw new UsageError(`no API URL: pass --url, set ${CONFIG_ENV.url}, or put "url" in ${path}`);
   }

@@ -19,7 +19,7 @@ async function all(stream: ReadableStream<Uint8Array<ArrayBuffer>>, maxEventChar
 
 describe("parseSse", () => {
   it("reads id, event and data, and skips comments", async () => {
-    const events = await all(body(": keep-alive\n\n", "id: 3\nevent: step.started\ndata: {\"a\":1}\n\n"));
+    const events = await all(body(": keep-alive\n\n", 'id: 3\nevent: step.started\ndata: {"a":1}\n\n'));
     expect(events).toEqual([{ id: "3", event: "step.started", data: '{"a":1}' }]);
   });
 
