@@ -18,6 +18,8 @@ export const EXIT_CODES = {
   apiError: 5,
   /** The API could not be reached at all (wrong URL, Worker down). */
   unreachable: 6,
+  /** A second Ctrl-C during `run` (or Ctrl-C at its prompt): exited at once; the run may go on. */
+  interrupted: 130,
   /** `exec`: the program ran past its `timeoutMs` (as timeout(1) does). */
   execTimedOut: 124,
   /** `exec`: the program ran out of memory (128 + SIGKILL, as a shell reports it). */

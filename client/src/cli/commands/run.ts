@@ -50,7 +50,7 @@ export const run: Command = {
   },
   notes:
     "Limit flags apply to each execution of the run. Ctrl-C asks whether to cancel the run on a terminal;\n" +
-    "without one, the first Ctrl-C cancels the run (exit 3) and a second exits at once.",
+    "without one, the first Ctrl-C cancels the run (exit 3 once it has ended) and a second exits at once (130).",
   async run(ctx, values, [task]) {
     const body = await runBody(task ?? "", values);
     const swarm = await ctx.swarm();
@@ -71,7 +71,7 @@ async function follow(ctx: Context, id: string, values: Values): Promise<number>
     ? new ProgressView(
         id,
         (t) => process.stdout.write(t),
-        () => process.stdout.columns ?? 80,
+        () => process.stdout.columns || 80,
       )
     : null;
   if (!ctx.json && !live) out(`run ${id} started`);
@@ -88,9 +88,11 @@ async function follow(ctx: Context, id: string, values: Values): Promise<number>
       if (!(e instanceof EdgeswarmApiError && e.code === "invalid_state")) throw e;
     }
   };
+  // The prompt needs a terminal on both sides; otherwise Ctrl-C cancels at once.
+  const canAsk = live && Boolean(process.stdin.isTTY);
   const onSigint = () => {
-    if (cancelling) process.exit(EXIT_CODES.cancelled);
-    if (!live) {
+    if (cancelling) process.exit(EXIT_CODES.interrupted);
+    if (!canAsk) {
       err(`edgeswarm: cancelling run ${id} (Ctrl-C again to exit at once)`);
       cancel().catch((e: unknown) => err(`edgeswarm: could not cancel run ${id}: ${(e as Error).message}`));
       return;
@@ -152,6 +154,12 @@ function report(run: RunView, dir: string, files: string[]): void {
 
 async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Ctrl-C at the prompt itself: leave at once, without cancelling.
+  rl.on("SIGINT", () => {
+    rl.close();
+    process.stdout.write("\n");
+    process.exit(EXIT_CODES.interrupted);
+  });
   try {
     return await rl.question(question);
   } finally {

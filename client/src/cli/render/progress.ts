@@ -28,6 +28,8 @@ export class ProgressView {
   #executions: ExecutionRow[] = [];
   #tokens = { in: 0, out: 0 };
   #note = "";
+  /** Each finished step's verdict, by step index. */
+  #verdicts = new Map<number, "success" | "failure">();
 
   constructor(runId: string, write: (text: string) => void, width: () => number) {
     this.#runId = runId;
@@ -80,6 +82,7 @@ export class ProgressView {
         this.#status = e.payload.status;
         break;
       case "step.finished":
+        this.#verdicts.set(e.payload.step, e.payload.verdict);
         break;
     }
     if (draw) this.draw();
@@ -95,7 +98,8 @@ export class ProgressView {
     const width = Math.max(20, this.#width());
     const lines = [`run ${this.#runId}  ${this.#status}`];
     this.#plan.forEach((s, i) => {
-      const mark = this.#step === null || i > this.#step ? " " : i < this.#step ? "✓" : "▶";
+      const verdict = this.#verdicts.get(i);
+      const mark = verdict ? (verdict === "success" ? "✓" : "✗") : i === this.#step ? "▶" : " ";
       lines.push(` ${mark} ${i + 1}. ${oneLine(s.goal, width)}`);
     });
     const step = this.#step === null ? "-" : `${this.#step + 1}${this.#plan.length ? `/${this.#plan.length}` : ""}`;
