@@ -34,18 +34,29 @@ export class Cli {
   #out = "";
   #err = "";
 
-  constructor(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string }) {
-    this.child = spawn(BIN, args, { env: options.env, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+  readonly #waiters = new Set<() => void>();
+
+  /**
+   * With `tty`, the CLI runs on a pseudo-terminal through util-linux `script`,
+   * as in a user's terminal: what the test writes to stdin is typed at it
+   * ("\x03" is Ctrl-C), and its terminal output arrives as stdout.
+   */
+  constructor(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string; tty?: boolean }) {
+    const [command, argv] = options.tty
+      ? ["script", ["-qec", `stty cols 100; exec ${[BIN, ...args].map(shellQuote).join(" ")}`, "/dev/null"]]
+      : [BIN, args];
+    this.child = spawn(command, argv, { env: options.env, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout?.setEncoding("utf8").on("data", (d: string) => {
       this.#out += d;
       this.stdout.push(d);
+      for (const w of this.#waiters) w();
     });
     this.child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       this.#err += d;
       this.stderr.push(d);
     });
     if (options.stdin !== undefined) this.child.stdin?.end(options.stdin);
-    else this.child.stdin?.end();
+    else if (!options.tty) this.child.stdin?.end();
     this.exited = once(this.child, "exit").then(([code]) => code as number | null);
     if (process.env.EDGESWARM_TEST_VERBOSE) {
       this.stdout.onLine((l) => process.stderr.write(`[edgeswarm] ${l}\n`));
@@ -64,6 +75,29 @@ export class Cli {
   /** Resolves with the first stdout line matching `pattern`, seen or still to come. */
   line(pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
     return waitForLine(this.stdout, pattern, timeoutMs, what);
+  }
+
+  /** Resolves once everything written to stdout so far matches `pattern` (for output without line ends: prompts, redraws). */
+  text(pattern: RegExp, what: string, timeoutMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(this.#out)) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stdout so far:\n${this.#out}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** Types `text` at the process (its stdin; with `tty`, its terminal). */
+  type(text: string): void {
+    this.child.stdin?.write(text);
   }
 
   /** Waits for the exit; says what the process printed if it does not come. */
@@ -85,4 +119,8 @@ export async function cli(
   const proc = new Cli(args, options);
   const code = await proc.code();
   return { code, out: proc.out, err: proc.err };
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
 }

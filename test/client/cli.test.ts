@@ -113,6 +113,38 @@ describe("edgeswarm run", () => {
   });
 });
 
+describe("edgeswarm run on a terminal", () => {
+  it("redraws a live view, and Ctrl-C asks before cancelling", async () => {
+    const proc = new Cli(["run", "Print 55.", "--planner", "none", "--approval", "always", "--out", join(dir, "t")], {
+      env: { ...env, TERM: "xterm" },
+      tty: true,
+    });
+    // The view: status line, step and iteration, tokens; redrawn in place (cursor up, clear).
+    await proc.text(
+      /awaiting_approval[\s\S]*step 1\/1 {2}iteration 0\/8 {2}tokens 10 in \/ 5 out/,
+      "the parked view",
+      20_000,
+    );
+    expect(proc.out).toContain("\x1b[J");
+    expect(proc.out).not.toMatch(/^#\d+ /m);
+    const id = /run (run_\w+) {2}/.exec(proc.out)?.[1] ?? "";
+
+    proc.type("\x03");
+    await proc.text(new RegExp(`Cancel run ${id}\\? \\[y/N\\] `), "the cancel prompt", 20_000);
+    proc.type("n\r");
+    // Declined: the view is drawn again below the prompt, and the run is still parked.
+    await proc.text(/\[y\/N\][\s\S]*awaiting_approval[\s\S]*waiting for approval/, "the view drawn again", 20_000);
+    expect((await swarm.runs.get(id)).status).toBe("awaiting_approval");
+
+    proc.type("\x03");
+    await proc.text(/\[y\/N\][\s\S]*\[y\/N\]/, "the second prompt", 20_000);
+    proc.type("y\r");
+    expect(await proc.code()).toBe(EXIT_CODES.cancelled);
+    expect(proc.out).toMatch(new RegExp(`run ${id} cancelled after 0 iterations`));
+    expect((await swarm.runs.get(id)).status).toBe("cancelled");
+  });
+});
+
 describe("edgeswarm runs", () => {
   it("logs --follow prints each event as it happens, before the run ends", async () => {
     const id = await parkedRun();

@@ -42,9 +42,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { command, words, rest } = findCommand(argv);
     if (!command) {
       if (words.length === 0) {
-        if (rest.includes("--help") || rest.includes("-h") || rest.length === 0) {
+        if (rest.includes("--help") || rest.includes("-h")) {
           out(mainHelp());
-          return rest.length === 0 ? EXIT_CODES.usage : EXIT_CODES.ok;
+          return EXIT_CODES.ok;
+        }
+        if (rest.length === 0) {
+          // Asked nothing: the help, but on stderr and as a usage error, so scripts notice.
+          err(mainHelp());
+          return EXIT_CODES.usage;
         }
         if (rest.includes("--version")) {
           out("edgeswarm 0.1.0");
