@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineLog, waitForLine, within } from "../../scripts/lib/wait.ts";
@@ -11,17 +10,16 @@ export const BIN = join(REPO, "node_modules", ".bin", "edgeswarm");
 
 /**
  * The environment a user's shell would have: this Node first on PATH (the bin's
- * shebang is `env node`), and the endpoint and key in EDGESWARM_URL and
- * EDGESWARM_API_KEY. No config file, so nothing of this machine's leaks in.
+ * shebang is `env node`), the endpoint and key in EDGESWARM_URL and
+ * EDGESWARM_API_KEY, and `home` as HOME, so no config file of this machine's
+ * leaks in (the test owns `home`; it need not exist).
  */
-export function cliEnv(url: string, apiKey: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function cliEnv(url: string, apiKey: string, home: string): NodeJS.ProcessEnv {
   return {
     PATH: `${dirname(process.execPath)}:${join(REPO, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-    // A home with no ~/.config/edgeswarm/config.json in it.
-    HOME: join(tmpdir(), "edgeswarm-cli-test-home-that-does-not-exist"),
+    HOME: home,
     EDGESWARM_URL: url,
     EDGESWARM_API_KEY: apiKey,
-    ...extra,
   };
 }
 

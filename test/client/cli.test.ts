@@ -24,8 +24,8 @@ beforeAll(async () => {
   models = await startModels();
   stack = await startStack("client-cli", 1, 2, models.vars);
   swarm = new Edgeswarm({ url: stack.worker.url, apiKey: TENANTS.a.key });
-  env = cliEnv(stack.worker.url, TENANTS.a.key);
   dir = await mkdtemp(join(tmpdir(), "edgeswarm-cli-"));
+  env = cliEnv(stack.worker.url, TENANTS.a.key, join(dir, "home"));
 });
 afterAll(async () => {
   await stack?.stop();
