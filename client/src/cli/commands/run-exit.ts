@@ -1,0 +1,16 @@
+import type { RunStatus } from "@edgeswarm/shared";
+import { EXIT_CODES } from "../exit-codes.ts";
+
+/** The exit code for a run that ended with `status`. */
+export function runExitCode(status: RunStatus): number {
+  switch (status) {
+    case "succeeded":
+      return EXIT_CODES.ok;
+    case "cancelled":
+      return EXIT_CODES.cancelled;
+    case "timed_out":
+      return EXIT_CODES.timedOut;
+    default:
+      return EXIT_CODES.failed;
+  }
+}

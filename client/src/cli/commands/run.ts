@@ -1,0 +1,221 @@
+import { createInterface } from "node:readline/promises";
+import {
+  type Language,
+  PROVIDERS,
+  type Provider,
+  type RoleModel,
+  type RunEvent,
+  type RunRequestInput,
+  type RunView,
+} from "@edgeswarm/shared";
+import { EdgeswarmApiError } from "../../sdk/errors.ts";
+import type { Command, Context, Values } from "../command.ts";
+import { EXIT_CODES } from "../exit-codes.ts";
+import { LIMIT_FLAGS, limitsFrom, number, pairs } from "../options.ts";
+import { err, interactive, jsonLine, out } from "../output.ts";
+import { eventLine } from "../render/event-line.ts";
+import { ProgressView } from "../render/progress.ts";
+import { saveResult } from "../save-result.ts";
+import { UsageError } from "../usage-error.ts";
+import { readWorkspaceFiles } from "../workspace-files.ts";
+import { runExitCode } from "./run-exit.ts";
+
+const NAME = "run";
+
+/** `edgeswarm run "<task>"`: start a run, show it live, print and save the result. */
+export const run: Command = {
+  name: NAME,
+  args: '"<task>"',
+  positionals: [1, 1],
+  summary: "start an agent run, follow it live, then print and save its result",
+  flags: {
+    out: { type: "string", value: "<dir>", help: "where to save the result (default ./edgeswarm-out/<run id>/)" },
+    detach: { type: "boolean", help: "print the run id and return at once, without following" },
+    planner: {
+      type: "string",
+      value: "<p[:model]>|none",
+      help: `the planner (${PROVIDERS.join(", ")}); none skips planning`,
+    },
+    "planner-base-url": { type: "string", value: "<url>", help: "the planner's base URL (a keyless local server)" },
+    coder: { type: "string", value: "<p[:model]>", help: "the coder's provider and model" },
+    "coder-base-url": { type: "string", value: "<url>", help: "the coder's base URL (a keyless local server)" },
+    "max-iterations": { type: "string", value: "<n>", help: "executions per run, 1 to 50 (default 8)" },
+    "token-budget": { type: "string", value: "<n>", help: "tokens in and out for the whole run" },
+    "run-timeout-ms": { type: "string", value: "<ms>", help: "the whole run's wall time (default 600000)" },
+    approval: { type: "string", value: "never|always", help: "always: park before each execution for approval" },
+    pool: { type: "string", value: "<name>", help: "the sandbox pool (default: the key's first)" },
+    file: { type: "string", multiple: true, value: "<path>", help: "a file for the starting workspace (repeatable)" },
+    metadata: { type: "string", multiple: true, value: "<k=v>", help: "metadata returned with the run (repeatable)" },
+    ...LIMIT_FLAGS,
+  },
+  notes:
+    "Limit flags apply to each execution of the run. Ctrl-C asks whether to cancel the run on a terminal;\n" +
+    "without one, the first Ctrl-C cancels the run (exit 3 once it has ended) and a second exits at once (130).",
+  async run(ctx, values, [task]) {
+    const body = await runBody(task ?? "", values);
+    const swarm = await ctx.swarm();
+    const created = await swarm.runs.create(body);
+    if (values.detach) {
+      if (ctx.json) jsonLine(created);
+      else out(created.id);
+      return EXIT_CODES.ok;
+    }
+    return follow(ctx, created.id, values);
+  },
+};
+
+async function follow(ctx: Context, id: string, values: Values): Promise<number> {
+  const swarm = await ctx.swarm();
+  const live = !ctx.json && interactive(ctx.env);
+  const view = live
+    ? new ProgressView(
+        id,
+        (t) => process.stdout.write(t),
+        () => process.stdout.columns || 80,
+      )
+    : null;
+  if (!ctx.json && !live) out(`run ${id} started`);
+  let language: Language | null = null;
+  let cancelling = false;
+  let prompting = false;
+
+  const cancel = async () => {
+    cancelling = true;
+    try {
+      await swarm.runs.cancel(id);
+    } catch (e) {
+      // Already over (409): the stream will say how it ended.
+      if (!(e instanceof EdgeswarmApiError && e.code === "invalid_state")) throw e;
+    }
+  };
+  // The prompt needs a terminal on both sides; otherwise Ctrl-C cancels at once.
+  const canAsk = live && Boolean(process.stdin.isTTY);
+  const onSigint = () => {
+    if (cancelling) process.exit(EXIT_CODES.interrupted);
+    if (!canAsk) {
+      err(`edgeswarm: cancelling run ${id} (Ctrl-C again to exit at once)`);
+      cancel().catch((e: unknown) => err(`edgeswarm: could not cancel run ${id}: ${(e as Error).message}`));
+      return;
+    }
+    if (prompting) return;
+    prompting = true;
+    view?.release();
+    ask(`Cancel run ${id}? [y/N] `)
+      .then(async (answer) => {
+        if (/^y(es)?$/i.test(answer.trim())) await cancel();
+        else view?.draw();
+      })
+      .catch((e: unknown) => err(`edgeswarm: could not cancel run ${id}: ${(e as Error).message}`))
+      .finally(() => {
+        prompting = false;
+      });
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    for await (const e of swarm.runs.events(id)) {
+      language = languageOf(e) ?? language;
+      if (ctx.json) jsonLine(e);
+      else if (view) view.update(e, !prompting);
+      else out(eventLine(e, id));
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  const final = await swarm.runs.get(id);
+  const dir = typeof values.out === "string" ? values.out : `edgeswarm-out/${id}`;
+  const saved = await saveResult(dir, final, language);
+  if (ctx.json) jsonLine({ type: "result", run: final, saved });
+  else report(final, saved.dir, saved.files);
+  return runExitCode(final.status);
+}
+
+function languageOf(e: RunEvent): Language | null {
+  if (e.type === "execution.finished" || e.type === "approval.requested") return e.payload.language;
+  return null;
+}
+
+function report(run: RunView, dir: string, files: string[]): void {
+  const { total } = run.usage;
+  const head = `run ${run.id} ${run.status} after ${run.iterations} iteration${run.iterations === 1 ? "" : "s"}`;
+  out("");
+  out(`${head} (tokens: ${total.inputTokens} in, ${total.outputTokens} out)`);
+  if (run.error) {
+    const line = `${run.status} (${run.error.reason}): ${run.error.message}`;
+    out(line);
+    err(`edgeswarm: run ${run.id} ${line}`);
+  }
+  if (run.result) {
+    out(`summary: ${run.result.summary}`);
+    out("stdout:");
+    out(run.result.stdout.replace(/\n$/, ""));
+  }
+  out(`saved to ${dir}: ${files.join(", ")}`);
+}
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Ctrl-C at the prompt itself: leave at once, without cancelling.
+  rl.on("SIGINT", () => {
+    rl.close();
+    process.stdout.write("\n");
+    process.exit(EXIT_CODES.interrupted);
+  });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+function roleModel(raw: string, flag: string, baseUrl: unknown): RoleModel {
+  const colon = raw.indexOf(":");
+  const provider = colon < 0 ? raw : raw.slice(0, colon);
+  const model = colon < 0 ? undefined : raw.slice(colon + 1);
+  if (!(PROVIDERS as readonly string[]).includes(provider)) {
+    throw new UsageError(
+      `${flag} takes <provider>[:<model>] with provider ${PROVIDERS.join(", ")}; got '${raw}'`,
+      NAME,
+    );
+  }
+  return {
+    provider: provider as Provider,
+    ...(model ? { model } : {}),
+    ...(typeof baseUrl === "string" ? { baseUrl } : {}),
+  };
+}
+
+/** The `POST /v1/runs` body from the flags; the API checks the ranges and names the bound. */
+export async function runBody(task: string, values: Values): Promise<RunRequestInput> {
+  if (!task.trim()) throw new UsageError("the task is empty", NAME);
+  const body: RunRequestInput = { task };
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const planner = str("planner");
+  if (planner === "none") body.planner = null;
+  else if (planner !== undefined) body.planner = roleModel(planner, "--planner", values["planner-base-url"]);
+  else if (str("planner-base-url")) throw new UsageError("--planner-base-url needs --planner <provider>", NAME);
+  const coder = str("coder");
+  if (coder !== undefined) body.coder = roleModel(coder, "--coder", values["coder-base-url"]);
+  else if (str("coder-base-url")) throw new UsageError("--coder-base-url needs --coder <provider>", NAME);
+  const max = str("max-iterations");
+  if (max !== undefined) body.maxIterations = number(max, "--max-iterations", NAME);
+  const budget = str("token-budget");
+  if (budget !== undefined) body.tokenBudget = number(budget, "--token-budget", NAME);
+  const timeout = str("run-timeout-ms");
+  if (timeout !== undefined) body.timeoutMs = number(timeout, "--run-timeout-ms", NAME);
+  const approval = str("approval");
+  if (approval !== undefined) {
+    if (approval !== "never" && approval !== "always") {
+      throw new UsageError(`--approval takes never or always, got '${approval}'`, NAME);
+    }
+    body.approval = approval;
+  }
+  const pool = str("pool");
+  if (pool !== undefined) body.pool = pool;
+  const limits = limitsFrom(values, NAME);
+  if (Object.keys(limits).length > 0) body.limits = limits;
+  const files = (values.file as string[] | undefined) ?? [];
+  if (files.length > 0) body.files = await readWorkspaceFiles(files, NAME);
+  const metadata = pairs(values.metadata as string[] | undefined, "--metadata", NAME);
+  if (metadata) body.metadata = metadata;
+  return body;
+}

@@ -1,0 +1,143 @@
+import type { RunView } from "@edgeswarm/shared";
+import type { Command } from "../command.ts";
+import { EXIT_CODES } from "../exit-codes.ts";
+import { number } from "../options.ts";
+import { jsonLine, oneLine, out } from "../output.ts";
+import { eventLine } from "../render/event-line.ts";
+import { table } from "../render/table.ts";
+
+/** `edgeswarm runs ls`: one page of the tenant's runs, newest first. */
+export const runsLs: Command = {
+  name: "runs ls",
+  args: "",
+  positionals: [0, 0],
+  summary: "list runs, newest first",
+  flags: {
+    limit: { type: "string", value: "<n>", help: "runs per page, 1 to 100 (default 20)" },
+    cursor: { type: "string", value: "<cursor>", help: "the page after this cursor (printed under the list)" },
+  },
+  async run(ctx, values) {
+    const limit = typeof values.limit === "string" ? number(values.limit, "--limit", "runs ls") : undefined;
+    const cursor = typeof values.cursor === "string" ? values.cursor : undefined;
+    const page = await (await ctx.swarm()).runs.list({ limit, cursor });
+    if (ctx.json) {
+      jsonLine(page);
+      return EXIT_CODES.ok;
+    }
+    out(
+      table(
+        ["ID", "STATUS", "CREATED", "TASK"],
+        page.runs.map((r) => [r.id, r.status, r.createdAt, oneLine(r.task, 60)]),
+      ),
+    );
+    if (page.nextCursor) out(`more: edgeswarm runs ls --cursor ${page.nextCursor}`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `edgeswarm runs show <id>`. */
+export const runsShow: Command = {
+  name: "runs show",
+  args: "<id>",
+  positionals: [1, 1],
+  summary: "show a run: status, plan, iterations, usage, result or error",
+  flags: {},
+  async run(ctx, _values, [id]) {
+    const run = await (await ctx.swarm()).runs.get(id ?? "");
+    if (ctx.json) jsonLine(run);
+    else for (const line of describeRun(run)) out(line);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** The human view of a run, as `runs show` prints it. */
+export function describeRun(run: RunView): string[] {
+  const lines = [
+    `id:         ${run.id}`,
+    `status:     ${run.status}`,
+    `task:       ${oneLine(run.task, 200)}`,
+    `iterations: ${run.iterations}`,
+    `tokens:     ${run.usage.total.inputTokens} in, ${run.usage.total.outputTokens} out`,
+    `created:    ${run.createdAt}`,
+  ];
+  if (run.finishedAt) lines.push(`finished:   ${run.finishedAt}`);
+  if (run.plan) {
+    lines.push("plan:");
+    run.plan.forEach((s, i) => {
+      const mark = run.currentStep === i && !run.finishedAt ? "▶" : " ";
+      lines.push(` ${mark} ${i + 1}. ${oneLine(s.goal, 100)}`);
+    });
+  }
+  if (run.error) lines.push(`error:      ${run.error.reason}: ${run.error.message}`);
+  if (run.result) {
+    lines.push(`summary:    ${run.result.summary}`);
+    if (run.result.files.length) lines.push(`files:      ${run.result.files.map((f) => f.path).join(", ")}`);
+    lines.push("stdout:", run.result.stdout.replace(/\n$/, ""));
+  }
+  return lines;
+}
+
+/** `edgeswarm runs logs <id> [--follow]`. */
+export const runsLogs: Command = {
+  name: "runs logs",
+  args: "<id>",
+  positionals: [1, 1],
+  summary: "print a run's events; --follow keeps printing them as they happen until it ends",
+  flags: {
+    follow: { type: "boolean", short: "f", help: "follow the run until it ends (resumes after a dropped connection)" },
+    after: { type: "string", value: "<seq>", help: "start after this event number" },
+  },
+  async run(ctx, values, [id = ""]) {
+    const swarm = await ctx.swarm();
+    const after = typeof values.after === "string" ? number(values.after, "--after", "runs logs") : 0;
+    const print = (e: Parameters<typeof eventLine>[0]) => (ctx.json ? jsonLine(e) : out(eventLine(e, id)));
+    if (values.follow) {
+      for await (const e of swarm.runs.events(id, { after })) print(e);
+      return EXIT_CODES.ok;
+    }
+    // The log so far, page by page; bounded since each page moves `next` on or ends.
+    let next = after;
+    for (let page = 0; page < 100_000; page++) {
+      const { events } = await swarm.runs.eventPage(id, { after: next, limit: 1000 });
+      if (events.length === 0) break;
+      for (const e of events) print(e);
+      next = events.at(-1)?.seq ?? next;
+    }
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `edgeswarm runs cancel <id>`. */
+export const runsCancel: Command = {
+  name: "runs cancel",
+  args: "<id>",
+  positionals: [1, 1],
+  summary: "cancel a run and kill its running container",
+  flags: {},
+  async run(ctx, _values, [id = ""]) {
+    const run = await (await ctx.swarm()).runs.cancel(id);
+    if (ctx.json) jsonLine(run);
+    else out(`run ${run.id} ${run.status}`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `edgeswarm runs approve <id> [--deny] [--reason]`. */
+export const runsApprove: Command = {
+  name: "runs approve",
+  args: "<id>",
+  positionals: [1, 1],
+  summary: "approve (or --deny) the execution a run is waiting on",
+  flags: {
+    deny: { type: "boolean", help: "deny it instead; the coder is told, with the reason" },
+    reason: { type: "string", value: "<text>", help: "why (the coder reads it)" },
+  },
+  async run(ctx, values, [id = ""]) {
+    const approve = !values.deny;
+    const reason = typeof values.reason === "string" ? values.reason : undefined;
+    const run = await (await ctx.swarm()).runs.approve(id, { approve, ...(reason ? { reason } : {}) });
+    if (ctx.json) jsonLine(run);
+    else out(`${approve ? "approved" : "denied"}: run ${run.id} is ${run.status}`);
+    return EXIT_CODES.ok;
+  },
+};

@@ -1,0 +1,129 @@
+import type { PlanStep, RunEvent } from "@edgeswarm/shared";
+import { duration, oneLine } from "../output.ts";
+
+/** How many executions the live view lists (the newest). */
+const SHOWN_EXECUTIONS = 6;
+
+interface ExecutionRow {
+  iteration: number;
+  status: string;
+  durationMs: number;
+}
+
+/**
+ * The live view `run` draws on a terminal: the plan, the current step and
+ * iteration, the latest executions and the tokens used, redrawn in place
+ * after each event (cursor up, clear to the end, draw again).
+ */
+export class ProgressView {
+  readonly #runId: string;
+  readonly #write: (text: string) => void;
+  readonly #width: () => number;
+  #drawn = 0;
+  #status = "queued";
+  #plan: PlanStep[] = [];
+  #step: number | null = null;
+  #iteration = 0;
+  #maxIterations: number | null = null;
+  #executions: ExecutionRow[] = [];
+  #tokens = { in: 0, out: 0 };
+  #note = "";
+  /** Each finished step's verdict, by step index. */
+  #verdicts = new Map<number, "success" | "failure">();
+
+  constructor(runId: string, write: (text: string) => void, width: () => number) {
+    this.#runId = runId;
+    this.#write = write;
+    this.#width = width;
+  }
+
+  /** Takes in one event and redraws, unless `draw` is false (a prompt is up). */
+  update(e: RunEvent, draw = true): void {
+    this.#note = "";
+    switch (e.type) {
+      case "run.created":
+        this.#maxIterations = e.payload.maxIterations;
+        this.#status = "planning";
+        break;
+      case "plan.created":
+        this.#plan = e.payload.steps;
+        if (e.payload.usage) this.#add(e.payload.usage);
+        this.#status = "running";
+        break;
+      case "step.started":
+        this.#step = e.payload.step;
+        break;
+      case "coder.replied":
+        this.#add(e.payload.usage);
+        break;
+      case "approval.requested":
+        this.#status = "awaiting_approval";
+        this.#note = `waiting for approval: edgeswarm runs approve ${this.#runId}`;
+        break;
+      case "approval.decided":
+        this.#status = "running";
+        break;
+      case "execution.finished":
+        this.#iteration = e.payload.iteration;
+        this.#executions.push({
+          iteration: e.payload.iteration,
+          status: e.payload.status,
+          durationMs: e.payload.durationMs,
+        });
+        break;
+      case "model.retry":
+      case "execution.retry":
+        this.#note = `retrying: ${oneLine(e.payload.message, 100)}`;
+        break;
+      case "tool.rejected":
+        this.#note = `tool call rejected: ${oneLine(e.payload.message, 100)}`;
+        break;
+      case "run.finished":
+        this.#status = e.payload.status;
+        break;
+      case "step.finished":
+        this.#verdicts.set(e.payload.step, e.payload.verdict);
+        break;
+    }
+    if (draw) this.draw();
+  }
+
+  #add(usage: { inputTokens: number; outputTokens: number }): void {
+    this.#tokens.in += usage.inputTokens;
+    this.#tokens.out += usage.outputTokens;
+  }
+
+  /** The lines of the view, each cut to the terminal's width so that redrawing counts lines right. */
+  lines(): string[] {
+    const width = Math.max(20, this.#width());
+    const lines = [`run ${this.#runId}  ${this.#status}`];
+    this.#plan.forEach((s, i) => {
+      const verdict = this.#verdicts.get(i);
+      const mark = verdict ? (verdict === "success" ? "✓" : "✗") : i === this.#step ? "▶" : " ";
+      lines.push(` ${mark} ${i + 1}. ${oneLine(s.goal, width)}`);
+    });
+    const step = this.#step === null ? "-" : `${this.#step + 1}${this.#plan.length ? `/${this.#plan.length}` : ""}`;
+    const max = this.#maxIterations ? `/${this.#maxIterations}` : "";
+    lines.push(
+      `step ${step}  iteration ${this.#iteration}${max}  tokens ${this.#tokens.in} in / ${this.#tokens.out} out`,
+    );
+    for (const x of this.#executions.slice(-SHOWN_EXECUTIONS)) {
+      lines.push(`  #${x.iteration} ${x.status} ${duration(x.durationMs)}`);
+    }
+    if (this.#note) lines.push(this.#note);
+    return lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  }
+
+  draw(): void {
+    const lines = this.lines();
+    // \x1b[nF: to the start of the line n lines up; \x1b[J: clear to the end of the screen.
+    const up = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[J` : "";
+    this.#write(`${up}${lines.join("\n")}\n`);
+    this.#drawn = lines.length;
+  }
+
+  /** Forgets what was drawn, so what comes next (a prompt, the result) is written below it. */
+  release(): void {
+    this.#drawn = 0;
+  }
+}

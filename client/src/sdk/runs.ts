@@ -1,0 +1,133 @@
+import {
+  type ApprovalRequest,
+  EventPage,
+  type RunEvent,
+  RunList,
+  type RunRequestInput,
+  type RunSummary,
+  RunView,
+  TERMINAL_RUN_STATUSES,
+} from "@edgeswarm/shared";
+import type { RetryOptions } from "./retry.ts";
+import { type FollowOptions, followRunEvents, type RunSource } from "./run-events.ts";
+import type { CallOptions, Transport } from "./transport.ts";
+
+/** `POST /v1/runs` answers with the new run's id, status and links. */
+export const RunCreated = RunView.pick({ id: true, status: true, links: true });
+export type RunCreated = ReturnType<typeof RunCreated.parse>;
+
+/** The most a page of `GET /v1/runs` holds. */
+export const RUN_LIST_MAX = 100;
+
+/** The runs API: start agent runs, read and follow them, steer them. */
+export class Runs {
+  readonly #t: Transport;
+  readonly #retry: RetryOptions;
+
+  /** @internal */
+  constructor(transport: Transport, retry: RetryOptions) {
+    this.#t = transport;
+    this.#retry = retry;
+  }
+
+  /**
+   * Starts a run.
+   * @example const { id } = await swarm.runs.create({ task: "Print the 100th prime.", planner: null });
+   */
+  create(body: RunRequestInput, options: CallOptions = {}): Promise<RunCreated> {
+    return this.#t.json(RunCreated, "/v1/runs", { method: "POST", body, signal: options.signal });
+  }
+
+  /** The run as it is now: status, plan, iterations, result, usage, error. */
+  get(id: string, options: CallOptions = {}): Promise<RunView> {
+    return this.#t.json(RunView, path(id), { signal: options.signal });
+  }
+
+  /** One page of the tenant's runs, newest first; pass `nextCursor` back as `cursor` for the next. */
+  list(options: { limit?: number; cursor?: string | null } & CallOptions = {}): Promise<RunList> {
+    if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1)) {
+      throw new TypeError(`runs.list: limit must be a whole number from 1 to ${RUN_LIST_MAX}, got ${options.limit}`);
+    }
+    return this.#t.json(RunList, "/v1/runs", {
+      query: { limit: options.limit, cursor: options.cursor ?? undefined },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Every run of the tenant, newest first, fetching pages as the loop asks.
+   * @example for await (const run of swarm.runs.all()) console.log(run.id, run.status);
+   */
+  async *all(options: { pageSize?: number } & CallOptions = {}): AsyncGenerator<RunSummary> {
+    let cursor: string | null = null;
+    const seen = new Set<string>();
+    do {
+      const page: RunList = await this.list({
+        limit: options.pageSize ?? RUN_LIST_MAX,
+        cursor,
+        signal: options.signal,
+      });
+      yield* page.runs;
+      cursor = page.nextCursor;
+      // A cursor that comes back twice would loop forever; the contract says it never does.
+      if (cursor !== null) {
+        if (seen.has(cursor)) return;
+        seen.add(cursor);
+      }
+    } while (cursor !== null);
+  }
+
+  /**
+   * The run's events as they happen (SSE), from the first (or after `after`),
+   * resuming by itself after a dropped connection with no gap or repeat, and
+   * ending after `run.finished`.
+   * @example for await (const e of swarm.runs.events(id)) console.log(e.seq, e.type);
+   */
+  events(id: string, options: FollowOptions = {}): AsyncGenerator<RunEvent> {
+    const source: RunSource = {
+      view: (signal) => this.get(id, { signal }),
+      page: (after, signal) => this.eventPage(id, { after, signal }),
+    };
+    return followRunEvents(this.#t, id, this.#retry, source, options);
+  }
+
+  /** One JSON page of the run's events after `after` (the log so far, without following). */
+  async eventPage(id: string, options: { after?: number; limit?: number } & CallOptions = {}): Promise<EventPage> {
+    return (await this.#t.json(EventPage, `${path(id)}/events`, {
+      query: { after: options.after ?? 0, limit: options.limit },
+      signal: options.signal,
+    })) as EventPage;
+  }
+
+  /**
+   * Resolves with the run once it has ended (`succeeded`, `failed`, `cancelled` or `timed_out`).
+   * @example const run = await swarm.runs.wait(id, { signal: AbortSignal.timeout(600_000) });
+   */
+  async wait(id: string, options: CallOptions = {}): Promise<RunView> {
+    const now = await this.get(id, options);
+    if (isTerminal(now)) return now;
+    for await (const event of this.events(id, { signal: options.signal })) {
+      if (event.type === "run.finished") break;
+    }
+    return this.get(id, options);
+  }
+
+  /** Ends the run as `cancelled` and kills its running container; 409 `invalid_state` if it has already ended. */
+  cancel(id: string, options: CallOptions = {}): Promise<RunView> {
+    return this.#t.json(RunView, `${path(id)}/cancel`, { method: "POST", signal: options.signal });
+  }
+
+  /** Approves (or, with `approve: false`, denies) the execution a run is parked on. */
+  approve(id: string, decision: ApprovalRequest, options: CallOptions = {}): Promise<RunView> {
+    return this.#t.json(RunView, `${path(id)}/approval`, { method: "POST", body: decision, signal: options.signal });
+  }
+}
+
+/** Whether a run has reached a terminal status. */
+export function isTerminal(run: Pick<RunView, "status">): boolean {
+  return TERMINAL_RUN_STATUSES.includes(run.status);
+}
+
+function path(id: string): string {
+  return `/v1/runs/${encodeURIComponent(id)}`;
+}
