@@ -5,7 +5,7 @@ import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { type FakeReply, type RecordedRequest, reply } from "../fakes/server.ts";
 import type { Api } from "../harness/api.ts";
 import { agentExecutionContainer, agentSandboxesGone } from "../harness/docker.ts";
-import { anthropicToolResults, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
+import { anthropicToolResults, caseOf, createRun, followRun, getRun, runToEnd, turnOf } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 // Runs that outlive their Worker: a SIGKILL of workerd in the middle of a model
@@ -23,22 +23,6 @@ let anthropic: FakeAnthropic;
  */
 type CoderScript = (turn: number, request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 const scripts = new Map<string, CoderScript>();
-
-function caseOf(request: RecordedRequest): string | undefined {
-  const first = (request.body as { messages?: { content: unknown }[] } | undefined)?.messages?.[0]?.content;
-  const text =
-    typeof first === "string"
-      ? first
-      : Array.isArray(first)
-        ? first.map((b: { text?: string }) => b.text ?? "").join("")
-        : "";
-  return /\[case:([\w-]+)\]/.exec(text)?.[1];
-}
-
-function turnOf(request: RecordedRequest): number {
-  const messages = (request.body as { messages?: { role: string }[] } | undefined)?.messages ?? [];
-  return messages.filter((m) => m.role === "assistant").length;
-}
 
 /** The coder requests the fake received for one case. */
 function requestsOf(name: string): RecordedRequest[] {

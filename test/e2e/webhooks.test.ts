@@ -9,8 +9,8 @@ import { type RunView, WEBHOOK_HEADERS, WebhookPayload } from "@edgeswarm/shared
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { type FakeReply, type RecordedRequest, reply } from "../fakes/server.ts";
-import { createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
+import { type FakeReply, reply } from "../fakes/server.ts";
+import { caseOf, createRun, followRun, getRun, runToEnd, turnOf } from "../harness/runs.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 // Webhooks on a run's end, against the real Worker and agent, real Docker, a
@@ -151,22 +151,6 @@ async function settled(id: string): Promise<RunView> {
 /** Each test's runs carry `[case:<name>]` in their task; the fake coder answers each with its script. */
 const scripts = new Map<string, (turn: number) => FakeReply | Promise<FakeReply>>();
 const neverAnswered = Promise.withResolvers<void>();
-
-function caseOf(request: RecordedRequest): string | undefined {
-  const first = (request.body as { messages?: { content: unknown }[] } | undefined)?.messages?.[0]?.content;
-  const text =
-    typeof first === "string"
-      ? first
-      : Array.isArray(first)
-        ? first.map((b: { text?: string }) => b.text ?? "").join("")
-        : "";
-  return /\[case:([\w-]+)\]/.exec(text)?.[1];
-}
-
-function turnOf(request: RecordedRequest): number {
-  const messages = (request.body as { messages?: { role: string }[] } | undefined)?.messages ?? [];
-  return messages.filter((m) => m.role === "assistant").length;
-}
 
 const finish = (verdict: "success" | "failure") =>
   reply.toolUse("finish", { summary: `verdict: ${verdict}`, code: "print('hi')", verdict });

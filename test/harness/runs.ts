@@ -1,5 +1,6 @@
 import type { RunEvent, RunRequestInput, RunView } from "@edgeswarm/shared";
 import { within } from "../../scripts/lib/wait.ts";
+import type { RecordedRequest } from "../fakes/server.ts";
 import type { Api } from "./api.ts";
 import { sseData } from "./sse.ts";
 
@@ -62,4 +63,25 @@ export function anthropicToolResults(body: unknown): string[] {
   return (last.content as { type?: string; content?: unknown }[])
     .filter((b) => b.type === "tool_result")
     .map((b) => (typeof b.content === "string" ? b.content : JSON.stringify(b.content)));
+}
+
+/**
+ * The `[case:<name>]` tag in a coder request's first message: suites that share
+ * one fake coder put it in each run's task to say which script answers.
+ */
+export function caseOf(request: RecordedRequest): string | undefined {
+  const first = (request.body as { messages?: { content: unknown }[] } | undefined)?.messages?.[0]?.content;
+  const text =
+    typeof first === "string"
+      ? first
+      : Array.isArray(first)
+        ? first.map((b: { text?: string }) => b.text ?? "").join("")
+        : "";
+  return /\[case:([\w-]+)\]/.exec(text)?.[1];
+}
+
+/** How many turns the coder has had in a request's conversation (its assistant messages). */
+export function turnOf(request: RecordedRequest): number {
+  const messages = (request.body as { messages?: { role: string }[] } | undefined)?.messages ?? [];
+  return messages.filter((m) => m.role === "assistant").length;
 }
