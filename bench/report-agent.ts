@@ -65,6 +65,7 @@ export function formatAgentLatencyTable(results: AgentLatencyResult[], n: number
 
 export function formatThroughputTable(r: ThroughputResult): string {
   const h = r.health;
+  const b = r.bystander;
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
   const e = r.edgeswarm;
   return [
@@ -80,6 +81,8 @@ export function formatThroughputTable(r: ThroughputResult): string {
     "",
     `  agent health over ${h.windows} heartbeat windows of 1 s:`,
     `    event-loop delay p99: median window ${h.loopDelayP99Ms.median.toFixed(2)} ms, worst window ${h.loopDelayP99Ms.worst.toFixed(2)} ms`,
+    `    a bare Node process beside it, same windows: median ${b.edgeswarm.loopDelayP99Ms.median.toFixed(2)} ms, worst ${b.edgeswarm.loopDelayP99Ms.worst.toFixed(2)} ms`,
+    `    (and during the raw Docker window: median ${b.docker.loopDelayP99Ms.median.toFixed(2)} ms, worst ${b.docker.loopDelayP99Ms.worst.toFixed(2)} ms)`,
     `    RSS: start ${mib(h.rssBytes.start)}, end ${mib(h.rssBytes.end)} (growth ${h.rssBytes.growth >= 0 ? "+" : ""}${mib(h.rssBytes.growth)}), max ${mib(h.rssBytes.max)}, last ${mib(h.rssBytes.last)}`,
     "",
     ...r.targets.map((t) => `  ${formatTarget(t, 44)}`),

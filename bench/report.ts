@@ -34,11 +34,15 @@ const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 *
 const roundSummary = (s: Summary): Summary =>
   Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "n" ? v : round(v, 2)])) as unknown as Summary;
 
-/** Builds the result, rounding times to 0.01 ms and ratios to 0.001 (more would be noise). */
+/**
+ * Builds the result, rounding times to 0.01 ms and ratios to 0.001 (more would
+ * be noise). Every scenario in `compared` (by default all) gets a ratio to the baseline.
+ */
 export function buildResult(
   base: Omit<BenchResult, "scenarios" | "ratios">,
   scenarios: { name: string; title: string; summary: Summary; samplesMs: number[] }[],
   baseline: string,
+  compared: string[] = scenarios.map((s) => s.name),
 ): BenchResult {
   const rounded = scenarios.map((s) => ({
     ...s,
@@ -48,7 +52,7 @@ export function buildResult(
   const to = scenarios.find((s) => s.name === baseline);
   if (!to) throw new Error(`no baseline scenario '${baseline}'`);
   const ratios = scenarios
-    .filter((s) => s !== to)
+    .filter((s) => s !== to && compared.includes(s.name))
     .map((s) => ({
       of: s.name,
       to: to.name,

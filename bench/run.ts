@@ -11,7 +11,7 @@ import { PoolWatch } from "./pool-watch.ts";
 import { buildResult, formatRunsTable, formatTable, roundRuns } from "./report.ts";
 import { formatAgentLatencyTable, formatThroughputTable } from "./report-agent.ts";
 import { measureRuns } from "./runs.ts";
-import { BENCH_LABEL, edgeswarmExecution, type WarmCount, WORKLOAD } from "./scenarios.ts";
+import { BENCH_LABEL, edgeswarmExecution, type WarmCount, WORKLOAD, workerRoundTrip } from "./scenarios.ts";
 import { type BenchStack, startBenchStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
 import { target } from "./targets.ts";
@@ -84,8 +84,12 @@ try {
   await pool.untilFull(E2E_CAPACITY, FILL_TIMEOUT_MS, interrupt.signal);
   const served: WarmCount = { runs: 0, cold: 0 };
   const retried: { scenario: string; error: string }[] = [];
-  // docker-run is the baseline: every other scenario gets a ratio to it.
-  const scenarios: Scenario[] = [edgeswarmExecution(stack, pool, E2E_CAPACITY, served), dockerRun(runId)];
+  // docker-run is the baseline of the executions; the Worker's own round trip is context, with no ratio.
+  const scenarios: Scenario[] = [
+    edgeswarmExecution(stack, pool, E2E_CAPACITY, served),
+    workerRoundTrip(stack),
+    dockerRun(runId),
+  ];
   say(`measuring: ${WARMUP} warm-up + ${n} rounds of ${scenarios.map((s) => s.name).join(", ")}`);
   const samples = await measure(scenarios, {
     n,
@@ -114,6 +118,7 @@ try {
       return { name: s.name, title: s.title, summary: summarize(ms), samplesMs: ms };
     }),
     "docker-run",
+    ["edgeswarm"],
   );
   const e2e = result.scenarios.find((s) => s.name === "edgeswarm")?.summary;
   if (e2e) {

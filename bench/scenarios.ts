@@ -21,6 +21,29 @@ export interface WarmCount {
 }
 
 /**
+ * `GET /v1/agents`: the Worker's own round trip (the API key checked, one call
+ * to the pool's Durable Object) with no sandbox behind it. Measured beside the
+ * executions, it shows how much of their time is the local Worker path itself.
+ */
+export function workerRoundTrip(stack: BenchStack): Scenario {
+  const headers = { Authorization: `Bearer ${stack.apiKey}` };
+  return {
+    name: "worker-round-trip",
+    title: "GET /v1/agents (no sandbox)",
+    async run(signal) {
+      const started = performance.now();
+      const res = await fetch(`${stack.url}/v1/agents`, { headers, signal });
+      const text = await res.text();
+      const ms = performance.now() - started;
+      if (res.status !== 200 || !text.includes(`"id":"${stack.agentId}"`)) {
+        throw new Error(`expected the agent ${stack.agentId} listed, got HTTP ${res.status}: ${clip(text)}`);
+      }
+      return ms;
+    },
+  };
+}
+
+/**
  * `POST /v1/executions` end to end: from the fetch until the JSON answer is
  * read. `pool` watches the stack's agent (warm pool of `warm`); between runs the
  * bench waits, untimed, until it is full again.

@@ -1,6 +1,7 @@
 import type { AgentHealth } from "@edgeswarm/shared";
 import { dockerApiOnce } from "./baselines.ts";
 import { removeContainers } from "./docker.ts";
+import { Bystander, type StampedHealth } from "./bystander.ts";
 import { busyShare, type HostCpu, hostCpu, processCpuMs } from "./host-cpu.ts";
 import { startLocalAgent } from "./local-agent.ts";
 import { BENCH_LABEL, EXPECTED_STDOUT, WORKLOAD } from "./scenarios.ts";
@@ -52,7 +53,15 @@ export interface ThroughputResult {
   /** edgeswarm / docker completions per second. */
   ratio: number;
   health: HealthFigures;
+  /** A bare Node process's own loop delay in each counted window: the host's share of the agent's. */
+  bystander: { docker: DelayFigures; edgeswarm: DelayFigures };
   targets: Target[];
+}
+
+/** Event-loop delay p99 over 1 s windows: the median window and the worst. */
+export interface DelayFigures {
+  windows: number;
+  loopDelayP99Ms: { median: number; worst: number };
 }
 
 interface Window<P> {
@@ -126,28 +135,57 @@ async function sustain<P>(options: {
   return { completions, from, to, atFrom: await atFrom, atTo: await atTo };
 }
 
-function healthFigures(windows: AgentHealth[]): HealthFigures {
-  if (windows.length === 0) {
-    throw new Error("no health window of the agent lies in the counted window; make BENCH_THROUGHPUT_S longer");
+/**
+ * The health windows that lie in a counted window. A window closes when it is
+ * sent and covers the windowMs before: keep those whose middle is inside.
+ */
+function within(windows: StampedHealth[], counted: { from: number; to: number }, whose: string): AgentHealth[] {
+  const inside = windows
+    .filter((w) => {
+      const middle = w.at - w.health.windowMs / 2;
+      return middle >= counted.from && middle <= counted.to;
+    })
+    .map((w) => w.health);
+  if (inside.length === 0) {
+    throw new Error(`no health window of ${whose} lies in the counted window; make BENCH_THROUGHPUT_S longer`);
   }
+  return inside;
+}
+
+function delayFigures(windows: AgentHealth[]): DelayFigures {
   const p99s = windows.map((h) => h.loopDelayP99Ms);
+  return { windows: windows.length, loopDelayP99Ms: { median: percentile(p99s, 50), worst: Math.max(...p99s) } };
+}
+
+function healthFigures(windows: AgentHealth[]): HealthFigures {
   const rss = windows.map((h) => h.rssBytes);
   const start = rss[0] as number;
   const end = rss.at(-1) as number;
   return {
-    windows: windows.length,
-    loopDelayP99Ms: { median: percentile(p99s, 50), worst: Math.max(...p99s) },
+    ...delayFigures(windows),
     rssBytes: { start, end, growth: end - start, max: Math.max(...rss), last: end },
     samples: windows,
   };
 }
 
-export async function measureThroughput(options: {
+interface ThroughputOptions {
   runId: string;
   durationS: number;
   signal: AbortSignal;
   say: (line: string) => void;
-}): Promise<ThroughputResult> {
+}
+
+export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
+  // The bystander watches its own loop through both phases.
+  const bystander = Bystander.start();
+  try {
+    return await measurePhases(options, bystander);
+  } finally {
+    await bystander.stop();
+  }
+}
+
+async function measurePhases(options: ThroughputOptions, bystander: Bystander): Promise<ThroughputResult> {
   const { runId, durationS, signal, say } = options;
   const base = {
     concurrency: THROUGHPUT_CONCURRENCY,
@@ -189,14 +227,7 @@ export async function measureThroughput(options: {
     if (agent.worker.violations.length > 0) {
       throw new Error(`the agent broke the wire protocol: ${agent.worker.violations.slice(0, 5).join("; ")}`);
     }
-    // A window closes at its heartbeat and covers the windowMs before it: keep those centred in the counted window.
-    const windows = agent.worker.health
-      .filter((w) => {
-        const middle = w.at - w.health.windowMs / 2;
-        return middle >= edgeWindow.from && middle <= edgeWindow.to;
-      })
-      .map((w) => w.health);
-    const health = healthFigures(windows);
+    const health = healthFigures(within(agent.worker.health, edgeWindow, "the agent"));
     const docker = {
       completions: dockerWindow.completions,
       perSecond: rate(dockerWindow),
@@ -224,6 +255,10 @@ export async function measureThroughput(options: {
       edgeswarm,
       ratio,
       health,
+      bystander: {
+        docker: delayFigures(within(bystander.windows, dockerWindow, "the bystander")),
+        edgeswarm: delayFigures(within(bystander.windows, edgeWindow, "the bystander")),
+      },
       targets: [
         target("edgeswarm / docker, executions/s", ratio, ">=", 0.9, "x"),
         target("worst window loop delay p99", health.loopDelayP99Ms.worst, "<=", 10, "ms"),
