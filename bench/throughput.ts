@@ -1,7 +1,7 @@
 import type { AgentHealth } from "@edgeswarm/shared";
 import { dockerApiOnce } from "./baselines.ts";
-import { removeContainers } from "./docker.ts";
 import { Bystander, type StampedHealth } from "./bystander.ts";
+import { removeContainers } from "./docker.ts";
 import { busyShare, type HostCpu, hostCpu, processCpuMs } from "./host-cpu.ts";
 import { startLocalAgent } from "./local-agent.ts";
 import { BENCH_LABEL, EXPECTED_STDOUT, WORKLOAD } from "./scenarios.ts";
