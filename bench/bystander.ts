@@ -2,12 +2,7 @@ import { join } from "node:path";
 import type { AgentHealth } from "@edgeswarm/shared";
 import { ROOT } from "../scripts/lib/paths.ts";
 import { Proc } from "../scripts/lib/process.ts";
-
-/** A health window, stamped with performance.now() as it arrived. */
-export interface StampedHealth {
-  at: number;
-  health: AgentHealth;
-}
+import type { HealthWindow } from "../test/harness/fake-worker.ts";
 
 /**
  * A bare Node process beside the load (bystander-main.ts), measuring its own
@@ -15,7 +10,7 @@ export interface StampedHealth {
  * agent's: what any process on this host waits to be scheduled.
  */
 export class Bystander {
-  readonly windows: StampedHealth[] = [];
+  readonly windows: HealthWindow[] = [];
   readonly #proc: Proc;
 
   private constructor(proc: Proc) {

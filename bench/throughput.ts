@@ -1,6 +1,7 @@
 import type { AgentHealth } from "@edgeswarm/shared";
+import type { HealthWindow } from "../test/harness/fake-worker.ts";
 import { dockerApiOnce } from "./baselines.ts";
-import { Bystander, type StampedHealth } from "./bystander.ts";
+import { Bystander } from "./bystander.ts";
 import { removeContainers } from "./docker.ts";
 import { busyShare, type HostCpu, hostCpu, processCpuMs } from "./host-cpu.ts";
 import { startLocalAgent } from "./local-agent.ts";
@@ -139,7 +140,7 @@ async function sustain<P>(options: {
  * The health windows that lie in a counted window. A window closes when it is
  * sent and covers the windowMs before: keep those whose middle is inside.
  */
-function within(windows: StampedHealth[], counted: { from: number; to: number }, whose: string): AgentHealth[] {
+function within(windows: HealthWindow[], counted: { from: number; to: number }, whose: string): AgentHealth[] {
   const inside = windows
     .filter((w) => {
       const middle = w.at - w.health.windowMs / 2;
