@@ -1,29 +1,9 @@
+import { parseSse } from "../../client/src/sdk/sse.ts";
+
 /**
- * Parses a Server-Sent Events body into its events' `data` (JSON), with the
- * time each arrived. Comment lines (keep-alives) are skipped.
+ * An SSE body's events' `data` (JSON), with the time each arrived; parsed by
+ * the SDK's own parser, so the suites read streams exactly as clients do.
  */
 export async function* sseData(body: NonNullable<Response["body"]>): AsyncGenerator<{ data: unknown; at: number }> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffered += value;
-      let end = buffered.indexOf("\n\n");
-      while (end >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = block
-          .split("\n")
-          .filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).trimStart())
-          .join("\n");
-        if (data) yield { data: JSON.parse(data), at: performance.now() };
-        end = buffered.indexOf("\n\n");
-      }
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
+  for await (const message of parseSse(body)) yield { data: JSON.parse(message.data), at: performance.now() };
 }
