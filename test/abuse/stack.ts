@@ -24,15 +24,9 @@ const RUNSC_OPEN_GAPS = new Set<string>([]);
  * These fail now and then under runsc, so they can be neither a pass nor an expected
  * failure. Shown as skipped under runsc until the causes are found (issue 4):
  * - eight `yes` writers killed at the output cap sometimes end the gVisor
- *   sandbox without a result (status error; seen in clean-clone CI runs);
- * - among 50 abusive executions at once, a bash fork bomb sometimes ends its
- *   gVisor sandbox with exit code 2 (its kernel crashed) instead of timing out,
- *   in 2 of 4 runs; alone, the fork bomb passes every time.
+ *   sandbox without a result (status error; seen in clean-clone CI runs).
  */
-const RUNSC_INTERMITTENT = new Set([
-  "cuts eight concurrent `yes` writers at exactly outputBytes",
-  "runs 50 abusive executions beside 20 benign ones, each with its own right result",
-]);
+const RUNSC_INTERMITTENT = new Set(["cuts eight concurrent `yes` writers at exactly outputBytes"]);
 
 /** `it` for one runtime: the open gaps above are expected failures under runsc. */
 export function itUnder(runtime: Runtime): typeof it {

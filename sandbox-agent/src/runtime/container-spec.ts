@@ -43,14 +43,17 @@ const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /**
  * Under gVisor the pids cgroup counts the sandbox kernel's own host tasks: an
  * idle sandbox holds 38, each sleeping process inside adds about 5, and a bash
- * fork bomb held to 127 processes peaked at 1,544 (measured with Debian's
- * runsc 20221219, ptrace platform). So the cgroup gets room for those,
- * and the runner enforces `pids` inside with RLIMIT_NPROC, which gVisor counts
- * per sandbox. Under runc RLIMIT_NPROC would count every uid-65534 process on
- * the host, so there the cgroup alone does it.
+ * fork bomb held to 127 processes peaked at 1,544 on a quiet host and at 2,376
+ * on a busy one (Debian's runsc 20221219, ptrace platform). Where the cgroup
+ * stops it first, the sandbox kernel panics ("error initializing first thread:
+ * resource temporarily unavailable", exit 2) instead of the program seeing
+ * EAGAIN, so the cgroup gets twice the busy peak's room, and the runner
+ * enforces `pids` inside with RLIMIT_NPROC, which gVisor counts per sandbox.
+ * Under runc RLIMIT_NPROC would count every uid-65534 process on the host, so
+ * there the cgroup alone does it.
  */
 const GVISOR_BASE_TASKS = 64;
-const GVISOR_TASKS_PER_PROCESS = 16;
+const GVISOR_TASKS_PER_PROCESS = 32;
 
 /** Whether an OCI runtime name is gVisor's (`runsc`, as it is registered here and in its docs). */
 export function isGvisor(runtime: string | undefined): boolean {
