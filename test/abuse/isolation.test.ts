@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_SECRET, TENANTS } from "../harness/stack.ts";
 import {
   type AbuseStack,
   closeAndCheck,
   executeAndClean,
-  itUnder,
   py,
   RUNTIMES,
   startAbuseStack,
@@ -18,7 +17,6 @@ const HOST_SECRETS = [AGENT_SECRET.name, AGENT_SECRET.value, TENANTS.a.token, TE
 const BASE_ENV = ["HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TMPDIR"];
 
 describe.each(RUNTIMES)("isolation under %s", (runtime) => {
-  const it = itUnder(runtime);
   let s: AbuseStack;
   beforeAll(async () => {
     s = await startAbuseStack(runtime, "iso");

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { REQUEST_MAXIMA } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, test } from "vitest";
 import {
   type AbuseStack,
   closeAndCheck,
   executeAndClean,
-  itUnder,
   py,
   RUNTIMES,
   startAbuseStack,
@@ -28,7 +27,6 @@ function noisyText(chars: number, seed: number): string {
 }
 
 describe.each(RUNTIMES)("output abuse under %s", (runtime) => {
-  const it = itUnder(runtime);
   let s: AbuseStack;
   beforeAll(async () => {
     s = await startAbuseStack(runtime, "out");

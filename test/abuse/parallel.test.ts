@@ -1,10 +1,9 @@
 import type { ExecutionRequestInput, ExecutionResult } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AbuseStack,
   closeAndCheck,
   executeWhenFree,
-  itUnder,
   py,
   RUNTIMES,
   startAbuseStack,
@@ -81,7 +80,6 @@ const ABUSIVE = 50;
 const BENIGN = 20;
 
 describe.each(RUNTIMES)("parallel abuse under %s", (runtime) => {
-  const it = itUnder(runtime);
   let s: AbuseStack;
   beforeAll(async () => {
     s = await startAbuseStack(runtime, "par", { agents: 2, capacity: 8 });

@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { type ExecutionSummary, LIMITS } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, test } from "vitest";
 import {
   type AbuseStack,
   closeAndCheck,
   executeAndClean,
-  itUnder,
   lateMs,
   py,
   RUNTIMES,
@@ -34,7 +33,6 @@ const FORK_BOMB_MEMORY_MB = 1_024;
 const FORK_BOMB_GONE_MS = 45_000;
 
 describe.each(RUNTIMES)("resource abuse under %s", (runtime) => {
-  const it = itUnder(runtime);
   let s: AbuseStack;
   beforeAll(async () => {
     s = await startAbuseStack(runtime, "res");

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import type { AgentList, ErrorBody, ExecutionRequestInput, ExecutionResult } from "@edgeswarm/shared";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import type { Api } from "../harness/api.ts";
 import { containersWith, docker } from "../harness/docker.ts";
@@ -11,33 +11,6 @@ import { type Stack, startStack } from "../harness/stack.ts";
 /** Every abuse case runs under both OCI runtimes. */
 export const RUNTIMES = ["runc", "runsc"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
-
-/**
- * Open gaps under gVisor (Debian's runsc 20221219 on this CI machine), each a
- * product bug of issue 4 that is not fixed yet. Under runc these cases pass.
- * Under runsc they are declared expected failures (vitest's `it.fails`): they
- * still run, and the day one passes the suite fails, so the entry must go.
- */
-const RUNSC_OPEN_GAPS = new Set<string>([]);
-
-/**
- * These fail now and then under runsc, so they can be neither a pass nor an expected
- * failure. Shown as skipped under runsc until the causes are found (issue 4):
- * - eight `yes` writers killed at the output cap sometimes end the gVisor
- *   sandbox without a result (status error; seen in clean-clone CI runs).
- */
-const RUNSC_INTERMITTENT = new Set(["cuts eight concurrent `yes` writers at exactly outputBytes"]);
-
-/** `it` for one runtime: the open gaps above are expected failures under runsc. */
-export function itUnder(runtime: Runtime): typeof it {
-  const declare = (name: string, ...rest: unknown[]) => {
-    const runsc = runtime === "runsc";
-    const declared =
-      runsc && RUNSC_OPEN_GAPS.has(name) ? it.fails : runsc && RUNSC_INTERMITTENT.has(name) ? it.skip : it;
-    return declared(name, ...(rest as [() => Promise<void>]));
-  };
-  return declare as typeof it;
-}
 
 /**
  * How late past timeoutMs a timed-out program may end (its durationMs, as the
