@@ -3,9 +3,9 @@ import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import type { AgentList, ErrorBody, ExecutionRequestInput, ExecutionResult } from "@edgeswarm/shared";
 import { expect } from "vitest";
-import { within } from "../../scripts/lib/wait.ts";
 import type { Api } from "../harness/api.ts";
-import { containersWith, docker } from "../harness/docker.ts";
+import { ContainerWatch } from "../harness/container-watch.ts";
+import { containersWith } from "../harness/docker.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 /** Every abuse case runs under both OCI runtimes. */
@@ -21,88 +21,6 @@ export function lateMs(runtime: Runtime): number {
   return runtime === "runsc" ? 1_500 : 750;
 }
 
-/**
- * Every container event of a stack's agents, followed live from before the
- * first agent starts. The harness's executionContainerGone() replays Docker's
- * event log instead, and the daemon keeps only its last 256 events: under a
- * burst of executions the create or rename of an execution's container falls
- * out of that buffer, and the wait times out although the container is gone.
- */
-export class ContainerWatch {
-  /** Every container of these agents, warm or serving, ever created. */
-  readonly ids = new Set<string>();
-  readonly #byName = new Map<string, string>();
-  readonly #destroyed = new Set<string>();
-  readonly #waiters = new Set<() => void>();
-  readonly #stream: EventStream;
-
-  private constructor(stream: EventStream, agentIds: string[]) {
-    this.#stream = stream;
-    let buffered = "";
-    stream.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const event = JSON.parse(line) as DockerEvent;
-        const attrs = event.Actor?.Attributes ?? {};
-        if (!event.id || !agentIds.includes(attrs["edgeswarm.agent"] ?? "")) continue;
-        this.ids.add(event.id);
-        if (event.Action === "destroy") this.#destroyed.add(event.id);
-        else if (attrs.name) this.#byName.set(attrs.name, event.id);
-      }
-      for (const waiter of this.#waiters) waiter();
-    });
-  }
-
-  static async start(agentIds: string[]): Promise<ContainerWatch> {
-    const stream = (await docker.getEvents({
-      filters: { type: ["container"], event: ["create", "rename", "destroy"], label: ["edgeswarm.managed=true"] },
-    })) as EventStream;
-    return new ContainerWatch(stream, agentIds);
-  }
-
-  /** Resolves once the container that served `executionId` (named for it) has been destroyed. */
-  async executionGone(executionId: string, timeoutMs = 15_000): Promise<void> {
-    const name = `edgeswarm-${executionId}`;
-    await this.#until(
-      () => {
-        const id = this.#byName.get(name);
-        return id !== undefined && this.#destroyed.has(id) ? true : undefined;
-      },
-      timeoutMs,
-      `the container of execution ${executionId} to be removed`,
-    );
-  }
-
-  /** Resolves with the id of the container serving `executionId`, once it carries its name. */
-  executionContainer(executionId: string, timeoutMs = 15_000): Promise<string> {
-    const name = `edgeswarm-${executionId}`;
-    return this.#until(() => this.#byName.get(name), timeoutMs, `a container named ${name}`);
-  }
-
-  async #until<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-    const now = check();
-    if (now !== undefined) return now;
-    const { promise, resolve } = Promise.withResolvers<T>();
-    const waiter = () => {
-      const value = check();
-      if (value !== undefined) resolve(value);
-    };
-    this.#waiters.add(waiter);
-    try {
-      return await within(promise, timeoutMs, what);
-    } finally {
-      this.#waiters.delete(waiter);
-    }
-  }
-
-  close(): void {
-    this.#stream.destroy();
-  }
-}
-
 /** One Worker and its agents, all on one runtime, and every container they ever made. */
 export interface AbuseStack {
   runtime: Runtime;
@@ -111,13 +29,6 @@ export interface AbuseStack {
   agentIds: string[];
   containers: ContainerWatch;
   stopped: boolean;
-}
-
-type EventStream = NodeJS.ReadableStream & { destroy(): void };
-interface DockerEvent {
-  id?: string;
-  Action?: string;
-  Actor?: { Attributes?: Record<string, string> };
 }
 
 /**

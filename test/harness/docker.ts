@@ -9,8 +9,8 @@ export const docker = new Docker();
 /** How far back Docker's event log is replayed when looking for a container's past. */
 const REPLAY_SECONDS = 120;
 
-type EventStream = NodeJS.ReadableStream & { destroy(): void };
-interface DockerEvent {
+export type EventStream = NodeJS.ReadableStream & { destroy(): void };
+export interface DockerEvent {
   id?: string;
   Action?: string;
   Actor?: { Attributes?: Record<string, string> };
@@ -22,8 +22,11 @@ export async function containersWith(label: string, value: string): Promise<stri
   return list.map((c) => c.Id);
 }
 
-/** Calls `onEvent` for each container event matching `filters`, replaying the last two minutes first. */
-async function watchEvents(
+/**
+ * Calls `onEvent` for each container event matching `filters`, replaying the
+ * last two minutes first unless `replay` is false.
+ */
+export async function watchEvents(
   filters: Record<string, string[]>,
   onEvent: (event: DockerEvent) => void,
   replay = true,
