@@ -9,6 +9,8 @@ export interface WranglerOptions {
   persistTo: string;
   logDir: string;
   ip?: string;
+  /** Another Worker's wrangler.toml (the default is the project's own). */
+  config?: string;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function startWrangler(options: WranglerOptions): Promise<Proc> {
     [
       WRANGLER,
       "dev",
+      ...(options.config ? ["--config", options.config] : []),
       "--ip",
       options.ip ?? "127.0.0.1",
       "--port",

@@ -9,11 +9,14 @@ import {
   EdgeswarmApiError,
   EdgeswarmError,
   EdgeswarmUnreachableError,
+  type ExecutionResult,
   type RunEvent,
 } from "@edgeswarm/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/ports.ts";
+import type { Proc } from "../../scripts/lib/process.ts";
 import { within } from "../../scripts/lib/wait.ts";
+import { startWrangler } from "../../scripts/lib/wrangler.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { REPO } from "./cli-process.ts";
 import { startModels } from "./models.ts";
@@ -243,5 +246,50 @@ describe("README: the SDK example", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("SDK: inside workerd", () => {
+  // A second Worker (sdk-worker/) that runs the SDK as a user's Worker would, in
+  // workerd through wrangler dev, calling the real edgeswarm Worker over loopback.
+  let probe: Proc;
+  let probeUrl: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edgeswarm-sdk-worker-"));
+    const envFile = join(dir, "probe.env");
+    await writeFile(envFile, "");
+    const port = await freePort();
+    probe = await startWrangler({
+      port,
+      envFile,
+      persistTo: join(dir, "state"),
+      logDir: join(dir, "logs"),
+      config: join(REPO, "test", "client", "sdk-worker", "wrangler.toml"),
+    });
+    probeUrl = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await probe?.stop("SIGTERM");
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const viaWorker = async (apiKey: string, code: string) => {
+    const res = await fetch(probeUrl, {
+      method: "POST",
+      body: JSON.stringify({ url: stack.worker.url, apiKey, code }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { result?: ExecutionResult; error?: { code: string; status: number } };
+  };
+
+  it("runs code and returns the checked result", async () => {
+    const { result } = await viaWorker(TENANTS.a.key, "print(6 * 7)");
+    expect(result).toMatchObject({ status: "succeeded", exitCode: 0, stdout: "42\n" });
+  });
+
+  it("throws EdgeswarmApiError with the API's code", async () => {
+    const { error } = await viaWorker("not-a-key-of-anyone", "print(1)");
+    expect(error).toEqual({ code: "unauthorized", status: 401 });
   });
 });
