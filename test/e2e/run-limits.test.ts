@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { reply } from "../fakes/server.ts";
-import { agentExecutionContainer, agentSandboxesGone, executionContainerGone } from "../harness/docker.ts";
+import {
+  agentExecutionContainer,
+  agentSandboxesGone,
+  containersWith,
+  executionContainerGone,
+} from "../harness/docker.ts";
 import { createRun, followRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
@@ -116,5 +121,17 @@ describe("an agent lost mid-execution", () => {
     });
     const { view } = await runToEnd(stack.api, id);
     expect(view).toMatchObject({ status: "succeeded", iterations: 1 });
+
+    // The killed agent could not remove its sandboxes; started again under its
+    // id, it removes them before it takes work.
+    const crashed = stack.agent("e2e-rlim-1");
+    const left = await containersWith("edgeswarm.agent", "e2e-rlim-1");
+    expect(left.length).toBeGreaterThan(0);
+    await crashed.restart();
+    expect(crashed.proc.log.all.join("\n")).toMatch(
+      /removed \d+ sandbox container\(s\) left by an earlier run of e2e-rlim-1/,
+    );
+    const now = await containersWith("edgeswarm.agent", "e2e-rlim-1");
+    expect(now.filter((c) => left.includes(c))).toEqual([]);
   });
 });
