@@ -2,10 +2,20 @@ import type { RunEvent } from "@edgeswarm/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { type FakeReply, type RecordedRequest, reply } from "../fakes/server.ts";
+import { type RecordedRequest, reply } from "../fakes/server.ts";
 import type { Api } from "../harness/api.ts";
 import { agentExecutionContainer, agentSandboxesGone } from "../harness/docker.ts";
-import { anthropicToolResults, caseOf, createRun, followRun, getRun, runToEnd, turnOf } from "../harness/runs.ts";
+import {
+  anthropicToolResults,
+  byCase,
+  type CoderScript,
+  caseOf,
+  createRun,
+  followRun,
+  getRun,
+  runToEnd,
+  turnOf,
+} from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 // Runs that outlive their Worker: a SIGKILL of workerd in the middle of a model
@@ -15,13 +25,7 @@ const ANTHROPIC_KEY = "sk-ant-test-key-durability";
 let stack: Stack;
 let anthropic: FakeAnthropic;
 
-/**
- * Each test's runs carry `[case:<name>]` in their task; the fake coder answers
- * each case with its own script, given the turn (how many replies the coder
- * already gave in this conversation). A task without a script gets a 400, so a
- * stray run fails loudly instead of borrowing another test's answers.
- */
-type CoderScript = (turn: number, request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+/** Each test's runs carry `[case:<name>]` in their task; the fake coder answers each with its script. */
 const scripts = new Map<string, CoderScript>();
 
 /** The coder requests the fake received for one case. */
@@ -79,12 +83,7 @@ function expectWellFormedLog(events: RunEvent[]): void {
 beforeAll(async () => {
   anthropic = await FakeAnthropic.start({
     apiKey: ANTHROPIC_KEY,
-    default: (request) => {
-      const name = caseOf(request);
-      const script = name ? scripts.get(name) : undefined;
-      if (!script) return reply.error(400, `the fake coder has no script for case ${name}`);
-      return script(turnOf(request), request);
-    },
+    default: byCase(scripts),
   });
   // 2 agents x 8 slots: enough for the burst of 100 runs to queue briefly, not to starve.
   stack = await startStack("e2e-durable", 2, 8, {

@@ -9,8 +9,8 @@ import { type RunView, WEBHOOK_HEADERS, WebhookPayload } from "@edgeswarm/shared
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { type FakeReply, reply } from "../fakes/server.ts";
-import { caseOf, createRun, followRun, getRun, runToEnd, turnOf } from "../harness/runs.ts";
+import { reply } from "../fakes/server.ts";
+import { byCase, type CoderScript, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 // Webhooks on a run's end, against the real Worker and agent, real Docker, a
@@ -149,7 +149,7 @@ async function settled(id: string): Promise<RunView> {
 }
 
 /** Each test's runs carry `[case:<name>]` in their task; the fake coder answers each with its script. */
-const scripts = new Map<string, (turn: number) => FakeReply | Promise<FakeReply>>();
+const scripts = new Map<string, CoderScript>();
 const neverAnswered = Promise.withResolvers<void>();
 
 const finish = (verdict: "success" | "failure") =>
@@ -167,12 +167,7 @@ beforeAll(async () => {
   receiver = await Receiver.start(verify);
   anthropic = await FakeAnthropic.start({
     apiKey: ANTHROPIC_KEY,
-    default: (request) => {
-      const name = caseOf(request);
-      const script = name ? scripts.get(name) : undefined;
-      if (!script) return reply.error(400, `the fake coder has no script for case ${name}`);
-      return script(turnOf(request));
-    },
+    default: byCase(scripts),
   });
   stack = await startStack("e2e-webhooks", 1, 2, {
     ANTHROPIC_API_KEY: ANTHROPIC_KEY,

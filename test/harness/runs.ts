@@ -1,6 +1,6 @@
 import type { RunEvent, RunRequestInput, RunView } from "@edgeswarm/shared";
 import { within } from "../../scripts/lib/wait.ts";
-import type { RecordedRequest } from "../fakes/server.ts";
+import { type FakeReply, type RecordedRequest, reply } from "../fakes/server.ts";
 import type { Api } from "./api.ts";
 import { sseData } from "./sse.ts";
 
@@ -84,4 +84,21 @@ export function caseOf(request: RecordedRequest): string | undefined {
 export function turnOf(request: RecordedRequest): number {
   const messages = (request.body as { messages?: { role: string }[] } | undefined)?.messages ?? [];
   return messages.filter((m) => m.role === "assistant").length;
+}
+
+/** One case's answers: given the turn (replies the coder already gave) and the request. */
+export type CoderScript = (turn: number, request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+
+/**
+ * A fake coder's default handler that answers each `[case:<name>]` with its
+ * script from `scripts` (set by each test). A request with no script gets a
+ * 400, so a stray run fails loudly instead of borrowing another test's answers.
+ */
+export function byCase(scripts: ReadonlyMap<string, CoderScript>) {
+  return (request: RecordedRequest): FakeReply | Promise<FakeReply> => {
+    const name = caseOf(request);
+    const script = name ? scripts.get(name) : undefined;
+    if (!script) return reply.error(400, `the fake coder has no script for case ${name}`);
+    return script(turnOf(request), request);
+  };
 }
