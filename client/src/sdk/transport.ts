@@ -70,7 +70,7 @@ export class Transport {
       if (isAbort(err, init.signal)) throw init.signal?.reason ?? err;
       throw new EdgeswarmUnreachableError(this.baseUrl, err);
     }
-    if (!res.ok) throw await errorFromResponse(res);
+    if (!res.ok) throw await settleOnAbort(errorFromResponse(res), init.signal);
     return res;
   }
 
@@ -79,7 +79,7 @@ export class Transport {
     const res = await this.send(path, init);
     let json: unknown;
     try {
-      json = await res.json();
+      json = await settleOnAbort(res.json(), init.signal);
     } catch (err) {
       if (isAbort(err, init.signal)) throw init.signal?.reason ?? err;
       throw new EdgeswarmError("invalid_response", `${path} answered ${res.status} with a body that is not JSON`, {
@@ -89,6 +89,33 @@ export class Transport {
     }
     return parseAnswer(schema, json, path, res.status);
   }
+}
+
+/**
+ * `read` (a body being consumed), but rejecting with the abort reason as soon
+ * as `signal` aborts. A fetch should do that itself, and Node 22's usually
+ * does, but aborted while the last chunk of a gzip-encoded body arrives, its
+ * `res.json()` never settles (seen against wrangler dev, which gzips small
+ * JSON answers), and a caller's abort must always end the call.
+ */
+function settleOnAbort<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return read;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    const done = () => signal.removeEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    read.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (err: unknown) => {
+        done();
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Parses an answer with its schema; a mismatch is an `invalid_response` error (a client and server out of step). */
