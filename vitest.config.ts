@@ -14,6 +14,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],
+          setupFiles: ["test/harness/failure-logs.ts"],
           // The suites share one Docker engine and two cores: one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,

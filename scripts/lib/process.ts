@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { basename } from "node:path";
 import { LineLog } from "./wait.ts";
 
 function groupAlive(pgid: number): boolean {
@@ -11,8 +12,13 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+/** The child processes that have not exited yet, so a failing test can show what they said. */
+export const runningProcs: ReadonlySet<Proc> = new Set<Proc>();
+
 /** A child process of the test, its merged output, and ways to end it. */
 export class Proc {
+  /** The command line, for humans: the script's name and its arguments. */
+  readonly name: string;
   readonly child: ChildProcess;
   readonly log = new LineLog();
   readonly exited: Promise<number | null>;
@@ -22,7 +28,12 @@ export class Proc {
     this.child = spawn(command, args, { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout?.setEncoding("utf8").on("data", (d: string) => this.log.push(d));
     this.child.stderr?.setEncoding("utf8").on("data", (d: string) => this.log.push(d));
-    this.exited = once(this.child, "exit").then(([code]) => code as number | null);
+    this.name = [basename(args[0] ?? command), ...args.slice(1)].join(" ");
+    (runningProcs as Set<Proc>).add(this);
+    this.exited = once(this.child, "exit").then(([code]) => {
+      (runningProcs as Set<Proc>).delete(this);
+      return code as number | null;
+    });
     if (process.env.EDGESWARM_TEST_VERBOSE) this.log.onLine((l) => process.stderr.write(`[${command}] ${l}\n`));
   }
 
