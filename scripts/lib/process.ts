@@ -17,7 +17,7 @@ export const runningProcs: ReadonlySet<Proc> = new Set<Proc>();
 
 /** A child process of the test, its merged output, and ways to end it. */
 export class Proc {
-  /** The command line, for humans: the script's name and its arguments. */
+  /** The command line, for humans: paths of the program and its script shortened to their names. */
   readonly name: string;
   readonly child: ChildProcess;
   readonly log = new LineLog();
@@ -28,7 +28,7 @@ export class Proc {
     this.child = spawn(command, args, { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout?.setEncoding("utf8").on("data", (d: string) => this.log.push(d));
     this.child.stderr?.setEncoding("utf8").on("data", (d: string) => this.log.push(d));
-    this.name = [basename(args[0] ?? command), ...args.slice(1)].join(" ");
+    this.name = [basename(command), ...args.map((a, i) => (i === 0 && a.startsWith("/") ? basename(a) : a))].join(" ");
     (runningProcs as Set<Proc>).add(this);
     this.exited = once(this.child, "exit").then(([code]) => {
       (runningProcs as Set<Proc>).delete(this);
