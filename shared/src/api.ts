@@ -125,11 +125,13 @@ export const ExecutionResult = ExecutionSummary.extend({
 export type ExecutionResult = z.infer<typeof ExecutionResult>;
 
 /**
- * The events of one execution, in order: `started`, any number of `stdout` and
- * `stderr`, then exactly one `finished`. The SSE answer sends each as an event
- * of the same name with this object as its JSON data.
+ * The events of one execution, in order: `queued` while it waits for a slot
+ * (its place in the pool's queue, 1 = next), `started`, any number of `stdout`
+ * and `stderr`, then exactly one `finished`. The SSE answer sends each as an
+ * event of the same name with this object as its JSON data.
  */
 export const ExecutionEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("queued"), position: z.number().int().min(1) }),
   z.object({ type: z.literal("started"), id: ExecutionId, agentId: z.string() }),
   z.object({ type: z.literal("stdout"), data: z.string() }),
   z.object({ type: z.literal("stderr"), data: z.string() }),

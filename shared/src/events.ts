@@ -78,7 +78,7 @@ export const EVENT_PAYLOADS = {
   "execution.retry": z.object({
     toolCallId: z.string(),
     attempt: z.number().int(),
-    reason: z.enum(["agent_lost", "no_sandbox"]),
+    reason: z.enum(["agent_lost", "no_sandbox", "pool_unavailable"]),
     delayMs: z.number().int(),
     message: z.string(),
   }),

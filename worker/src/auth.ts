@@ -1,56 +1,13 @@
-import { Name } from "@edgeswarm/shared";
-import { z } from "zod";
-import { ApiError } from "./http/api-error.ts";
+import type { Config, Keyed, TenantLimits, TokenGrant } from "./config.ts";
+import { sha256 } from "./config.ts";
+import { EdgeswarmError } from "./errors.ts";
 
-/** Who a request is from: the tenant its API key belongs to and the pools it may use. */
+/** Who a request is from: the tenant its API key belongs to, the pools it may use, and its quotas. */
 export interface Tenant {
   id: string;
   /** The pools this tenant's key may run on; the first is its default. */
   pools: string[];
-}
-
-const ApiKeys = z.record(
-  z.string().min(8, { message: "API keys must have at least 8 characters" }),
-  z.object({ tenant: Name, pools: z.array(Name).min(1) }).strict(),
-);
-const AgentTokens = z.record(z.string().min(8, { message: "agent tokens must have at least 8 characters" }), Name);
-
-interface Entry<T> {
-  digest: ArrayBuffer;
-  value: T;
-}
-
-// Parsing and hashing the configuration once per isolate, keyed by its text, so
-// a changed secret takes effect on the next isolate without any cache flush.
-const cache = new Map<string, Promise<Entry<unknown>[]>>();
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-}
-
-function loadEntries<T>(raw: string | undefined, schema: z.ZodType<Record<string, T>>, name: string) {
-  const text = raw ?? "{}";
-  let entries = cache.get(text) as Promise<Entry<T>[]> | undefined;
-  if (!entries) {
-    entries = (async () => {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new ApiError(503, "misconfigured", `${name} is not valid JSON`);
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success) {
-        throw new ApiError(503, "misconfigured", `${name} is invalid: ${z.prettifyError(parsed.error)}`);
-      }
-      return Promise.all(
-        Object.entries(parsed.data).map(async ([secret, value]) => ({ digest: await sha256(secret), value })),
-      );
-    })();
-    entries.catch(() => cache.delete(text));
-    cache.set(text, entries);
-  }
-  return entries;
+  limits: TenantLimits;
 }
 
 /**
@@ -58,11 +15,11 @@ function loadEntries<T>(raw: string | undefined, schema: z.ZodType<Record<string
  * constant time and visiting every entry, so neither the length nor the position
  * of a match leaks through timing.
  */
-async function lookup<T>(entries: Entry<T>[], presented: string): Promise<T | undefined> {
+async function lookup<T>(entries: readonly Keyed<T>[], presented: string): Promise<T | undefined> {
   const digest = await sha256(presented);
   let found: T | undefined;
   for (const entry of entries) {
-    if (crypto.subtle.timingSafeEqual(entry.digest, digest)) found = entry.value;
+    if (crypto.subtle.timingSafeEqual(entry.digest, digest)) found = entry.grant;
   }
   return found;
 }
@@ -73,26 +30,22 @@ export function bearer(header: string | undefined | null): string | undefined {
   return match?.[1];
 }
 
-/** The tenant an API key belongs to; throws 401 `unauthorized` for none or a wrong one. */
-export async function authenticateTenant(
-  header: string | undefined | null,
-  apiKeys: string | undefined,
-): Promise<Tenant> {
+/** The tenant an API key belongs to; throws `unauthorized` for none or a wrong one. */
+export async function authenticateTenant(header: string | undefined | null, config: Config): Promise<Tenant> {
   const key = bearer(header);
-  if (!key) throw new ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'");
-  const entry = await lookup(await loadEntries(apiKeys, ApiKeys, "EDGESWARM_API_KEYS"), key);
-  if (!entry) throw new ApiError(401, "unauthorized", "invalid API key");
-  return { id: entry.tenant, pools: entry.pools };
+  if (!key) throw new EdgeswarmError("unauthorized", "missing API key: send 'Authorization: Bearer <key>'");
+  const grant = await lookup(config.apiKeys, key);
+  if (!grant) throw new EdgeswarmError("unauthorized", "invalid API key");
+  return { id: grant.tenant, pools: grant.pools, limits: config.tenantLimits(grant.tenant) };
 }
 
-/** The pool an agent token admits to; throws 401 `unauthorized` for none or a wrong one. */
-export async function authenticateAgent(
-  header: string | undefined | null,
-  tokens: string | undefined,
-): Promise<string> {
+/** What an agent token admits to; throws `unauthorized` for none or a wrong one. */
+export async function authenticateAgent(header: string | undefined | null, config: Config): Promise<TokenGrant> {
   const token = bearer(header);
-  if (!token) throw new ApiError(401, "unauthorized", "missing agent token: send 'Authorization: Bearer <token>'");
-  const pool = await lookup(await loadEntries(tokens, AgentTokens, "EDGESWARM_AGENT_TOKENS"), token);
-  if (!pool) throw new ApiError(401, "unauthorized", "invalid agent token");
-  return pool;
+  if (!token) {
+    throw new EdgeswarmError("unauthorized", "missing agent token: send 'Authorization: Bearer <token>'");
+  }
+  const grant = await lookup(config.agentTokens, token);
+  if (!grant) throw new EdgeswarmError("unauthorized", "invalid agent token");
+  return grant;
 }

@@ -2,14 +2,17 @@ import type { PoolDO } from "./pool/pool-do.ts";
 import type { RunIndexDO } from "./run/index-do.ts";
 import type { RunDO } from "./run/run-do.ts";
 
-/** The Worker's bindings, vars and secrets (see wrangler.toml and the README). */
+/**
+ * The Worker's bindings, vars and secrets (see wrangler.toml and the README).
+ * The variables are read only by config.ts, which parses them once.
+ */
 export interface Env {
   POOL: DurableObjectNamespace<PoolDO>;
   RUN: DurableObjectNamespace<RunDO>;
   RUN_INDEX: DurableObjectNamespace<RunIndexDO>;
   /** JSON: `{"<api key>": {"tenant": "acme", "pools": ["default"]}}`. A secret. */
   EDGESWARM_API_KEYS?: string;
-  /** JSON: `{"<agent token>": "<pool>"}`. A secret. */
+  /** JSON: `{"<agent token>": "<pool>"}` or `{"<agent token>": {"pool": "<pool>", "maxCapacity": 16}}`. A secret. */
   EDGESWARM_AGENT_TOKENS?: string;
   /** For the model roles (the runs API); passed through by `npm start`. */
   ANTHROPIC_API_KEY?: string;
@@ -18,10 +21,16 @@ export interface Env {
   OPENAI_BASE_URL?: string;
   /** JSON: `{"<pool>": {"memoryMb": 512, ...}}`, lower maxima per pool (see pool-limits.ts). */
   EDGESWARM_POOL_LIMITS?: string;
-  /** How long a run waits for a free sandbox before failing no_sandbox_available (ms; default 60000). */
-  EDGESWARM_NO_SANDBOX_WAIT_MS?: string;
+  /** JSON: `{"<tenant>" | "*": {"concurrentExecutions": 8, ...}}`, quotas per tenant. */
+  EDGESWARM_TENANT_LIMITS?: string;
   /** JSON: `{"<tenant>": "<secret>"}`, the key that signs each tenant's webhooks. A secret. */
   EDGESWARM_WEBHOOK_SECRETS?: string;
   /** The first webhook retry's delay (ms; default 5000), doubling after each failed attempt. */
   EDGESWARM_WEBHOOK_RETRY_BASE_MS?: string;
+  /** How long a run waits for a free sandbox before failing no_sandbox_available (ms; default 60000). */
+  EDGESWARM_NO_SANDBOX_WAIT_MS?: string;
+  /** Most executions waiting in one pool's queue (default 10000). */
+  EDGESWARM_QUEUE_MAX?: string;
+  /** Days a run is kept after it ends (default 30). */
+  EDGESWARM_RUN_RETENTION_DAYS?: string;
 }

@@ -2,11 +2,13 @@ import { EDGESWARM_VERSION } from "@edgeswarm/shared";
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { authenticateTenant } from "./auth.ts";
+import { loadConfig } from "./config.ts";
 import { dashboard } from "./dashboard/routes.ts";
+import { EdgeswarmError } from "./errors.ts";
 import { agentConnect, agents } from "./http/agents.ts";
-import { ApiError, apiErrorResponse, errorResponse } from "./http/api-error.ts";
 import { executions } from "./http/executions.ts";
 import { runs } from "./http/runs.ts";
+import { errorAnswer, errorResponse } from "./http/status.ts";
 
 export { PoolDO } from "./pool/pool-do.ts";
 export { RunIndexDO } from "./run/index-do.ts";
@@ -19,23 +21,28 @@ app.get("/healthz", (c) => c.json({ ok: true, version: EDGESWARM_VERSION }));
 // The dashboard's page and files; it reads /v1 with a key the user types, so it needs none itself.
 app.route("/", dashboard);
 
+app.use("/v1/*", async (c, next) => {
+  c.set("config", await loadConfig(c.env));
+  await next();
+});
+
 // Agents authenticate with their own token; this route must come before the API-key middleware.
 app.route("/v1/agents/connect", agentConnect);
 
 app.use("/v1/*", async (c, next) => {
-  c.set("tenant", await authenticateTenant(c.req.header("Authorization"), c.env.EDGESWARM_API_KEYS));
+  c.set("tenant", await authenticateTenant(c.req.header("Authorization"), c.get("config")));
   await next();
 });
 app.route("/v1/executions", executions);
 app.route("/v1/agents", agents);
 app.route("/v1/runs", runs);
 
-app.notFound((c) => errorResponse(404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
+app.notFound((c) => errorAnswer("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
 app.onError((err) => {
-  if (err instanceof ApiError) return apiErrorResponse(err);
+  if (err instanceof EdgeswarmError) return errorResponse(err);
   console.error("unhandled error", err);
-  return errorResponse(500, "internal_error", "an internal error occurred");
+  return errorAnswer("internal_error", "an internal error occurred");
 });
 
 export default app;

@@ -15,7 +15,7 @@ describe("error mapping", () => {
       apiKey: "k",
       fetch: stub(() =>
         Response.json(
-          { error: { code: "invalid_request", message: "task is required", details: [{ path: "task" }] } },
+          { error: { code: "invalid_request", message: "task is required", details: [{ path: "task", message: "Required" }] } },
           { status: 400 },
         ),
       ),
@@ -23,7 +23,7 @@ describe("error mapping", () => {
     const err = await swarm.runs.create({ task: "" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EdgeswarmApiError);
     expect(err).toMatchObject({ code: "invalid_request", status: 400, message: "task is required" });
-    expect((err as EdgeswarmApiError).details).toEqual([{ path: "task" }]);
+    expect((err as EdgeswarmApiError).details).toEqual([{ path: "task", message: "Required" }]);
   });
 
   it("keeps the status of an answer that is not the API's error body, and Retry-After", async () => {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { errorResponse } from "../http/api-error.ts";
+import { errorAnswer } from "../http/status.ts";
 import { ASSETS, type Asset, INDEX } from "./assets.ts";
 
 /**
@@ -57,6 +57,6 @@ export const dashboard = new Hono<AppEnv>()
   .get("/dashboard/:file", (c) => {
     const file = c.req.param("file");
     const asset = ASSETS.get(file);
-    if (!asset) return errorResponse(404, "not_found", `no dashboard file '${file}'`);
+    if (!asset) return errorAnswer("not_found", `no dashboard file '${file}'`);
     return serve(asset, c.req.header("If-None-Match"));
   });

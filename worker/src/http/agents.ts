@@ -1,19 +1,14 @@
-import { AgentList, type AgentSummary } from "@edgeswarm/shared";
+import type { AgentList, AgentSummary } from "@edgeswarm/shared";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { authenticateAgent } from "../auth.ts";
-import { POOL_HEADER, POOL_PATHS, poolUrl } from "../pool/internal.ts";
-import { ApiError } from "./api-error.ts";
+import { EdgeswarmError } from "../errors.ts";
+import { poolAgents } from "../pool/client.ts";
+import { CONNECT_HEADERS } from "../pool/pool-do.ts";
 
 /** `GET /v1/agents`: the agents connected to the tenant's pools. */
 export const agents = new Hono<AppEnv>().get("/", async (c) => {
-  const tenant = c.get("tenant");
-  const lists = await Promise.all(
-    tenant.pools.map(async (pool) => {
-      const answer = await c.env.POOL.getByName(pool).fetch(poolUrl(POOL_PATHS.agents));
-      return AgentList.parse(await answer.json()).agents;
-    }),
-  );
+  const lists = await Promise.all(c.get("tenant").pools.map((pool) => poolAgents(c.env, pool)));
   const all: AgentSummary[] = lists.flat();
   return c.json({ agents: all } satisfies AgentList);
 });
@@ -23,16 +18,20 @@ export const agents = new Hono<AppEnv>().get("/", async (c) => {
  * an agent token (which names the pool), not by an API key.
  */
 export const agentConnect = new Hono<AppEnv>().get("/", async (c) => {
-  const pool = await authenticateAgent(c.req.header("Authorization"), c.env.EDGESWARM_AGENT_TOKENS);
+  const grant = await authenticateAgent(c.req.header("Authorization"), c.get("config"));
   const asked = c.req.query("pool");
-  if (asked && asked !== pool) {
-    throw new ApiError(403, "forbidden", `this agent token admits to pool '${pool}', not '${asked}'`);
+  if (asked && asked !== grant.pool) {
+    throw new EdgeswarmError("forbidden", `this agent token admits to pool '${grant.pool}', not '${asked}'`);
   }
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "invalid_request", "expected a WebSocket upgrade");
+    throw new EdgeswarmError("upgrade_required", "expected a WebSocket upgrade");
   }
-  const headers = new Headers(c.req.raw.headers);
-  headers.set(POOL_HEADER, pool);
-  headers.delete("Authorization");
-  return c.env.POOL.getByName(pool).fetch(poolUrl(POOL_PATHS.connect), { headers });
+  // Only the Worker sets these: a client's own copies are dropped with the rest.
+  const headers = new Headers({ Upgrade: "websocket" });
+  for (const name of ["Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Connection"]) {
+    const value = c.req.header(name);
+    if (value) headers.set(name, value);
+  }
+  headers.set(CONNECT_HEADERS.pool, grant.pool);
+  return c.env.POOL.getByName(grant.pool).fetch("https://pool.internal/connect", { headers });
 });

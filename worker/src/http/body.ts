@@ -1,14 +1,14 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { ApiError } from "./api-error.ts";
+import { EdgeswarmError } from "../errors.ts";
 
 /** Refuses bodies over `maxBytes` with 413, before they are read whole. */
 export function limitBody(maxBytes: number) {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError(413, "payload_too_large", `the body is larger than ${maxBytes} bytes`);
+      throw new EdgeswarmError("payload_too_large", `the body is larger than ${maxBytes} bytes`);
     },
   });
 }
@@ -19,12 +19,12 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
   try {
     json = await c.req.json();
   } catch (cause) {
-    if (cause instanceof ApiError) throw cause;
-    throw new ApiError(400, "invalid_json", "the body is not valid JSON");
+    if (cause instanceof EdgeswarmError) throw cause;
+    throw new EdgeswarmError("invalid_json", "the body is not valid JSON");
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new ApiError(400, "invalid_request", z.prettifyError(parsed.error), {
+    throw new EdgeswarmError("invalid_request", z.prettifyError(parsed.error), {
       details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
     });
   }

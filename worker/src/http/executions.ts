@@ -6,97 +6,120 @@ import {
   newExecutionId,
   REQUEST_MAXIMA,
 } from "@edgeswarm/shared";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
-import { type ExecuteBody, POOL_PATHS, poolUrl } from "../pool/internal.ts";
-import { limitsForPool, poolMaxima } from "../pool-limits.ts";
-import { ApiError } from "./api-error.ts";
+import { EdgeswarmError } from "../errors.ts";
+import { type ExecutionReport, executeInPool } from "../pool/client.ts";
+import type { ExecuteInput, PoolEvent } from "../pool/rpc.ts";
+import { limitsForPool } from "../pool-limits.ts";
 import { limitBody, parseBody } from "./body.ts";
-import { readEvents } from "./ndjson.ts";
 
 /** How often an idle SSE stream gets a keep-alive comment. */
 export const SSE_KEEPALIVE_MS = 2_000;
 
-/** `POST /v1/executions`: run code once in a sandbox; JSON, or SSE with `Accept: text/event-stream`. */
-export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
+/** The pool's input for a validated request: its limits resolved for the pool, the tenant's quotas. */
+function executeInput(c: Context<AppEnv>, parsed: ExecutionRequest): { pool: string; input: ExecuteInput } {
   const tenant = c.get("tenant");
-  const parsed = await parseBody(c, ExecutionRequest);
+  const config = c.get("config");
   const pool = parsed.pool ?? tenant.pools[0];
   if (!pool || !tenant.pools.includes(pool)) {
-    throw new ApiError(403, "forbidden", `this API key may not use pool '${parsed.pool}'`);
+    throw new EdgeswarmError("forbidden", `this API key may not use pool '${parsed.pool}'`);
   }
-  const limits = limitsForPool(parsed.limits, poolMaxima(c.env.EDGESWARM_POOL_LIMITS, pool), pool);
-  const request = { ...parsed, limits };
+  const limits = limitsForPool(parsed.limits, config.poolMaxima(pool), pool);
+  const input: ExecuteInput = {
+    id: newExecutionId(),
+    tenant: {
+      id: tenant.id,
+      concurrentExecutions: tenant.limits.concurrentExecutions,
+      queuedExecutions: tenant.limits.queuedExecutions,
+    },
+    spec: {
+      language: parsed.language,
+      code: parsed.code,
+      files: parsed.files,
+      stdin: parsed.stdin,
+      args: parsed.args,
+      env: parsed.env,
+      limits,
+    },
+    queueTimeoutMs: 0,
+    queueMax: config.queueMax,
+  };
+  return { pool, input };
+}
 
-  const id = newExecutionId();
-  const stub = c.env.POOL.getByName(pool);
-  let answer: Response;
-  try {
-    answer = await stub.fetch(poolUrl(POOL_PATHS.execute), {
-      method: "POST",
-      body: JSON.stringify({ id, request } satisfies ExecuteBody),
-    });
-  } catch (cause) {
-    throw new ApiError(503, "pool_unavailable", "the sandbox pool is not reachable; retry", {
-      headers: { "Retry-After": "1" },
-      cause,
-    });
-  }
-  if (!answer.ok || !answer.body) return answer; // the pool's own error answer (503 with Retry-After, 422, ...)
-  const body = answer.body;
+/** `POST /v1/executions`: run code once in a sandbox; JSON, or SSE with `Accept: text/event-stream`. */
+export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
+  const parsed = await parseBody(c, ExecutionRequest);
+  const { pool, input } = executeInput(c, parsed);
+  if (c.req.header("Accept")?.includes("text/event-stream")) return stream(c, pool, input);
 
-  if (c.req.header("Accept")?.includes("text/event-stream")) {
-    return streamSSE(c, async (sse) => {
-      const aborted = new AbortController();
-      sse.onAbort(() => aborted.abort());
-      const events = readEvents(body, aborted.signal);
-      // A comment line now and then keeps idle proxies from closing the stream,
-      // and is how a vanished caller is noticed: workerd learns of a closed
-      // connection only when a write to it fails.
-      const keepAlive = setInterval(
-        () => void sse.write(": keep-alive\n\n").catch(() => aborted.abort()),
-        SSE_KEEPALIVE_MS,
-      );
-      let finished = false;
-      try {
-        for await (const event of events) {
-          await sse.writeSSE({ event: event.type, data: JSON.stringify(event) });
-          finished ||= event.type === "finished";
-        }
-      } catch {
-        // The pool went away mid-stream; the caller still gets a terminal event.
-      } finally {
-        clearInterval(keepAlive);
-      }
-      if (!finished && !aborted.signal.aborted) {
-        await sse.writeSSE({ event: "finished", data: JSON.stringify({ type: "finished", result: lost(id) }) });
-      }
-    });
-  }
-
-  let stdout = "";
-  let stderr = "";
-  let summary: ExecutionSummary | undefined;
-  try {
-    // A JSON caller that hangs up is not noticed (workerd learns of it only on a
-    // write); its execution runs to its own timeout. SSE callers cancel by leaving.
-    for await (const event of readEvents(body)) {
-      if (event.type === "stdout") stdout += event.data;
-      else if (event.type === "stderr") stderr += event.data;
-      else if (event.type === "finished") summary = event.result;
-    }
-  } catch {
-    // As above: fall through to a terminal answer.
-  }
-  const result: ExecutionResult = { ...(summary ?? lost(id)), stdout, stderr };
-  return c.json(result);
+  // A JSON caller that hangs up is noticed at the pool's next keep-alive to this request.
+  const report = await executeInPool(c.env, pool, input);
+  return c.json(result(input.id, report));
 });
 
-function lost(id: string): ExecutionSummary {
-  return {
-    ...errorOutcome("pool_unavailable", "the sandbox pool stopped answering during the execution"),
-    id,
-    agentId: null,
-  };
+/** The JSON answer: a refusal before any agent took it is an error answer; after, an error result. */
+function result(id: string, report: ExecutionReport): ExecutionResult {
+  if (report.kind === "done") return { ...report.summary, stdout: report.stdout, stderr: report.stderr };
+  if (!report.started) throw report.error;
+  return { ...lost(id, report.error), stdout: "", stderr: "" };
+}
+
+/**
+ * The SSE answer. The stream opens with the execution's first event (queued
+ * or started); a refusal before that is an ordinary error answer. The pool
+ * waits for each event to be written, so a caller that does not read slows
+ * its own execution, never the pool.
+ */
+async function stream(c: Context<AppEnv>, pool: string, input: ExecuteInput): Promise<Response> {
+  const first = Promise.withResolvers<void>();
+  let writer: ((event: PoolEvent) => Promise<void>) | undefined;
+  const pending: PoolEvent[] = [];
+  const aborted = new AbortController();
+  const report = executeInPool(c.env, pool, input, {
+    signal: aborted.signal,
+    onEvent: async (event) => {
+      first.resolve();
+      if (writer) await writer(event);
+      else pending.push(event);
+    },
+  });
+  // Ended before any event: a refusal, answered as an error like a JSON caller's.
+  const before = await Promise.race([first.promise.then(() => null), report]);
+  if (before?.kind === "refused" && !before.started) throw before.error;
+
+  return streamSSE(c, async (sse) => {
+    sse.onAbort(() => aborted.abort());
+    const write = async (event: PoolEvent) => {
+      if (event.type === "file") return; // files come with `finished`, whole
+      const data = event.type === "started" ? { type: "started", id: input.id, agentId: event.agentId } : event;
+      await sse.writeSSE({ event: event.type, data: JSON.stringify(data) });
+    };
+    // A comment line now and then keeps idle proxies from closing the stream,
+    // and is how a vanished caller is noticed: workerd learns of a closed
+    // connection only when a write to it fails.
+    const keepAlive = setInterval(
+      () => void sse.write(": keep-alive\n\n").catch(() => aborted.abort()),
+      SSE_KEEPALIVE_MS,
+    );
+    try {
+      // Events that came before the stream opened, then the rest as they come.
+      for (let event = pending.shift(); event; event = pending.shift()) await write(event);
+      writer = write;
+      const done = await report;
+      if (aborted.signal.aborted) return;
+      const summary: ExecutionSummary = done.kind === "done" ? done.summary : lost(input.id, done.error);
+      await sse.writeSSE({ event: "finished", data: JSON.stringify({ type: "finished", result: summary }) });
+    } catch {
+      aborted.abort(); // the caller went away mid-write
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+}
+
+function lost(id: string, error: EdgeswarmError): ExecutionSummary {
+  return { ...errorOutcome(error.code, error.message), id, agentId: null };
 }

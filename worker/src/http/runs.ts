@@ -9,11 +9,10 @@ import {
 } from "@edgeswarm/shared";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { checkConfigured, storedModel } from "../models/config.ts";
-import { limitsForPool, poolMaxima } from "../pool-limits.ts";
-import { type RunAnswer, TENANT_HEADER } from "../run/run-do.ts";
+import { EdgeswarmError, unwrap } from "../errors.ts";
+import { checkConfigured, checkModelAllowed, storedModel } from "../models/config.ts";
+import { limitsForPool } from "../pool-limits.ts";
 import { checkWebhookConfigured } from "../webhooks/secrets.ts";
-import { ApiError } from "./api-error.ts";
 import { limitBody, parseBody } from "./body.ts";
 
 const PAGE_DEFAULT = 100;
@@ -21,14 +20,9 @@ const PAGE_MAX = 1000;
 const LIST_DEFAULT = 20;
 const LIST_MAX = 100;
 
-function unwrap<T>(answer: RunAnswer<T>): T {
-  if (answer.ok) return answer.value;
-  throw new ApiError(answer.status, answer.code, answer.message);
-}
-
 function runStub(c: Context<AppEnv>) {
   const id = c.req.param("id") ?? "";
-  if (!RunId.safeParse(id).success) throw new ApiError(404, "not_found", "no such run");
+  if (!RunId.safeParse(id).success) throw new EdgeswarmError("not_found", "no such run");
   return c.env.RUN.getByName(id);
 }
 
@@ -37,7 +31,7 @@ function intParam(c: Context<AppEnv>, name: string, fallback: number, max: numbe
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw new ApiError(400, "invalid_request", `?${name} must be a whole number from 0 to ${max}`);
+    throw new EdgeswarmError("invalid_request", `?${name} must be a whole number from 0 to ${max}`);
   }
   return n;
 }
@@ -49,14 +43,17 @@ export const runs = new Hono<AppEnv>()
     const req = await parseBody(c, RunRequest);
     const pool = req.pool ?? tenant.pools[0];
     if (!pool || !tenant.pools.includes(pool)) {
-      throw new ApiError(403, "forbidden", `this API key may not use pool '${req.pool}'`);
+      throw new EdgeswarmError("forbidden", `this API key may not use pool '${req.pool}'`);
     }
-    const limits = limitsForPool(req.limits, poolMaxima(c.env.EDGESWARM_POOL_LIMITS, pool), pool);
+    const config = c.get("config");
+    const limits = limitsForPool(req.limits, config.poolMaxima(pool), pool);
     const coder = storedModel(req.coder, "anthropic");
     const planner = req.planner === null ? null : storedModel(req.planner, "openai");
-    checkConfigured("coder", coder, c.env);
-    if (planner) checkConfigured("planner", planner, c.env);
-    if (req.webhookUrl) checkWebhookConfigured(c.env, tenant.id);
+    checkConfigured("coder", coder, config);
+    if (planner) checkConfigured("planner", planner, config);
+    checkModelAllowed("coder", coder, tenant.limits);
+    if (planner) checkModelAllowed("planner", planner, tenant.limits);
+    if (req.webhookUrl) checkWebhookConfigured(config, tenant.id);
 
     const id = newRunId();
     const created: PayloadOf<"run.created"> = {
@@ -87,12 +84,11 @@ export const runs = new Hono<AppEnv>()
     const stub = runStub(c);
     const tenant = c.get("tenant").id;
     if (c.req.header("Accept")?.includes("text/event-stream")) {
-      const headers = new Headers({ [TENANT_HEADER]: tenant });
-      const last = c.req.header("Last-Event-ID");
-      if (last) headers.set("Last-Event-ID", last);
-      const after = c.req.query("after");
-      return stub.fetch(`https://run.internal/events${after ? `?after=${encodeURIComponent(after)}` : ""}`, {
-        headers,
+      const from = c.req.header("Last-Event-ID") ?? c.req.query("after") ?? "0";
+      const after = /^\d{1,15}$/.test(from) ? Number(from) : 0;
+      const body = unwrap(await stub.events(tenant, after));
+      return new Response(body, {
+        headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" },
       });
     }
     const after = intParam(c, "after", 0, Number.MAX_SAFE_INTEGER);

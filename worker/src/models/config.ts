@@ -1,6 +1,6 @@
 import type { Provider, RoleModel } from "@edgeswarm/shared";
-import type { Env } from "../env.ts";
-import { ApiError } from "../http/api-error.ts";
+import type { Config, ProviderAccess, TenantLimits } from "../config.ts";
+import { EdgeswarmError } from "../errors.ts";
 import type { ModelConfig } from "./model.ts";
 
 /** A role's model as stored in the run: what was asked for, with no secret. */
@@ -17,25 +17,47 @@ const VARS = {
   "openai-compatible": { key: "OPENAI_API_KEY", url: "OPENAI_BASE_URL" },
 } as const;
 
+function access(provider: Provider, config: Config): ProviderAccess {
+  return provider === "anthropic" ? config.models.anthropic : config.models.openai;
+}
+
 /**
  * Checks, when a run is created, that a role's model can be reached, and
- * answers 422 `model_not_configured` naming the variable to set if not.
+ * raises `model_not_configured` naming the variable to set if not.
  */
-export function checkConfigured(role: "planner" | "coder", model: StoredModel, env: Env): void {
+export function checkConfigured(role: "planner" | "coder", model: StoredModel, config: Config): void {
   const vars = VARS[model.provider];
+  const configured = access(model.provider, config);
   if (model.provider === "openai-compatible") {
-    if (model.baseUrl || env[vars.url]) return;
-    throw new ApiError(
-      422,
+    if (model.baseUrl || configured.baseUrl) return;
+    throw new EdgeswarmError(
       "model_not_configured",
       `the ${role} uses an openai-compatible server but none is configured: give ${role}.baseUrl or set ${vars.url}`,
     );
   }
-  if (model.baseUrl || env[vars.key] || env[vars.url]) return;
-  throw new ApiError(
-    422,
+  if (model.baseUrl || configured.apiKey || configured.baseUrl) return;
+  throw new EdgeswarmError(
     "model_not_configured",
     `the ${role} uses ${model.provider} but no key is configured: set ${vars.key} (or ${vars.url}, or give ${role}.baseUrl)`,
+  );
+}
+
+/** Whether `model` matches one of `patterns`: a name exactly, or a prefix that ends in `*`. */
+export function modelAllowed(model: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith("*") ? model.startsWith(p.slice(0, -1)) : model === p));
+}
+
+/**
+ * Refuses, with `model_not_allowed`, a model the tenant may not use on the
+ * operator's keys (its `models` quota). A model on a base URL the request gave
+ * costs the operator nothing, since it never receives the Worker's keys.
+ */
+export function checkModelAllowed(role: "planner" | "coder", model: StoredModel, limits: TenantLimits): void {
+  if (model.baseUrl !== null || modelAllowed(model.model, limits.models)) return;
+  throw new EdgeswarmError(
+    "model_not_allowed",
+    `the ${role}'s model '${model.model}' is not one this tenant may use (allowed: ${limits.models.join(", ") || "none"})`,
+    { details: { role, model: model.model, allowed: [...limits.models] } },
   );
 }
 
@@ -44,15 +66,10 @@ export function checkConfigured(role: "planner" | "coder", model: StoredModel, e
  * Worker's own API key: otherwise any caller could point a run at a server of
  * theirs and read the key from the request.
  */
-export function resolveModel(model: StoredModel, env: Env): ModelConfig {
-  const vars = VARS[model.provider];
+export function resolveModel(model: StoredModel, config: Config): ModelConfig {
   if (model.baseUrl) return { provider: model.provider, model: model.model, baseUrl: model.baseUrl };
-  return {
-    provider: model.provider,
-    model: model.model,
-    baseUrl: env[vars.url] || undefined,
-    apiKey: env[vars.key] || undefined,
-  };
+  const configured = access(model.provider, config);
+  return { provider: model.provider, model: model.model, baseUrl: configured.baseUrl, apiKey: configured.apiKey };
 }
 
 /** Each provider's default model; an openai-compatible server has none, so the request names it. */
@@ -62,6 +79,6 @@ const DEFAULT_MODELS: Partial<Record<Provider, string>> = { anthropic: "claude-s
 export function storedModel(asked: RoleModel | undefined, fallback: Provider): StoredModel {
   const provider = asked?.provider ?? fallback;
   const model = asked?.model ?? DEFAULT_MODELS[provider];
-  if (!model) throw new ApiError(400, "invalid_request", `name the model to use with provider ${provider}`);
+  if (!model) throw new EdgeswarmError("invalid_request", `name the model to use with provider ${provider}`);
   return { provider, model, baseUrl: asked?.baseUrl ?? null };
 }

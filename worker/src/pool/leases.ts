@@ -1,19 +1,41 @@
-import { type ExecutionEvent, type ExecutionOutcome, type ExecutionSummary, errorOutcome } from "@edgeswarm/shared";
+import { type ExecutionOutcome, type ExecutionSummary, errorOutcome } from "@edgeswarm/shared";
+import type { EventPump } from "./pump.ts";
+import type { PoolEvent } from "./rpc.ts";
 
 /**
- * One execution leased to one agent connection, with the stream its caller
- * reads. Lives in memory only: while a lease is open its HTTP request is in
- * flight, which keeps the Durable Object from being evicted.
+ * One execution leased to one agent connection, with the pump that carries
+ * its events to its caller. Lives in memory only: while a lease is open its
+ * caller's RPC call is in flight, which keeps the Durable Object from being
+ * evicted.
  */
 export interface Lease {
   executionId: string;
+  tenant: string;
   agentId: string;
   connId: string;
   /** The seq the next frame from the agent must carry. */
   nextSeq: number;
-  emit(event: ExecutionEvent): void;
-  close(): void;
+  pump: EventPump;
+  /** Answers the caller's RPC call with the execution's summary. */
+  settle(summary: ExecutionSummary): void;
   timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Characters of a returned file per `file` event. */
+export const FILE_PIECE_CHARS = 256 * 1024;
+
+/** A file's content as `file` events of at most FILE_PIECE_CHARS, never splitting a surrogate pair. */
+export function filePieces(path: string, encoding: "utf8" | "base64", content: string): PoolEvent[] {
+  const pieces: PoolEvent[] = [];
+  let start = 0;
+  do {
+    let end = Math.min(content.length, start + FILE_PIECE_CHARS);
+    const last = content.charCodeAt(end - 1);
+    if (end < content.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    pieces.push({ type: "file", path, encoding, data: content.slice(start, end), more: end < content.length });
+    start = end;
+  } while (start < content.length);
+  return pieces;
 }
 
 /** The open leases of one pool, by execution id. */
@@ -35,6 +57,10 @@ export class LeaseTable {
     return n;
   }
 
+  all(): IterableIterator<Lease> {
+    return this.#leases.values();
+  }
+
   forConnection(connId: string): Lease[] {
     return [...this.#leases.values()].filter((l) => l.connId === connId);
   }
@@ -43,32 +69,50 @@ export class LeaseTable {
     return this.#leases.size;
   }
 
-  /** Ends a lease with its outcome: emits `finished`, closes the stream, forgets it. */
+  /**
+   * Ends a lease with its outcome: its files go to the caller as events, then,
+   * once the caller has every event, the call is answered with the summary.
+   */
   finish(lease: Lease, outcome: ExecutionOutcome): void {
     if (this.#leases.get(lease.executionId) !== lease) return;
     this.#leases.delete(lease.executionId);
     if (lease.timer) clearTimeout(lease.timer);
-    const result: ExecutionSummary = { ...outcome, id: lease.executionId, agentId: lease.agentId };
-    try {
-      lease.emit({ type: "finished", result });
-      lease.close();
-    } catch {
-      // The caller went away; nothing is waiting for the result.
+    for (const file of outcome.files) {
+      for (const piece of filePieces(file.path, file.encoding, file.content)) lease.pump.push(piece);
     }
+    const summary: ExecutionSummary = { ...outcome, files: [], id: lease.executionId, agentId: lease.agentId };
+    void lease.pump.drained().then(() => lease.settle(summary));
   }
 
-  /** Forgets a lease without a result (its caller cancelled). */
-  drop(lease: Lease): void {
+  /**
+   * Ends a lease at once, without waiting for the agent's report: the caller
+   * cancelled, or is gone. What the pump holds is dropped.
+   */
+  drop(lease: Lease, outcome: ExecutionOutcome): void {
     if (this.#leases.get(lease.executionId) !== lease) return;
     this.#leases.delete(lease.executionId);
     if (lease.timer) clearTimeout(lease.timer);
+    lease.pump.close();
+    lease.settle({ ...outcome, files: [], id: lease.executionId, agentId: lease.agentId });
   }
 }
 
 /** An outcome for an execution that never reported its own. */
 export function failedOutcome(
-  code: "agent_lost" | "execution_lost" | "sandbox_error",
+  code: "agent_lost" | "execution_lost" | "sandbox_error" | "client_too_slow",
   message: string,
 ): ExecutionOutcome {
   return errorOutcome(code, message);
+}
+
+/** The outcome of an execution its caller cancelled. */
+export function cancelledOutcome(): ExecutionOutcome {
+  return {
+    status: "cancelled",
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    truncated: { stdout: false, stderr: false },
+    files: [],
+  };
 }

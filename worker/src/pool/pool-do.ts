@@ -4,18 +4,18 @@ import {
   type AgentList,
   CLOSE_CODES,
   type ExecStart,
-  type ExecutionEvent,
+  type ExecutionSummary,
   type Language,
   PROTOCOL_VERSION,
   parseFrame,
-  resolveLimits,
   type WorkerFrame,
 } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
-import { errorResponse } from "../http/api-error.ts";
+import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 import { type AgentInfo, agentFromHello, readState, type SocketState, toSummary, writeState } from "./agents.ts";
-import { ExecuteBody, POOL_HEADER, POOL_PATHS } from "./internal.ts";
-import { failedOutcome, type Lease, LeaseTable } from "./leases.ts";
+import { cancelledOutcome, failedOutcome, type Lease, LeaseTable } from "./leases.ts";
+import { EventPump } from "./pump.ts";
+import { ExecuteInput, type ExecutionSink } from "./rpc.ts";
 import { pickAgent } from "./scheduler.ts";
 
 /** How often agents heartbeat; the Worker tells them in `worker.welcome`. */
@@ -26,32 +26,30 @@ export const AGENT_SILENCE_MS = 3 * HEARTBEAT_MS;
 export const HELLO_TIMEOUT_MS = 10_000;
 /** An execution the agent never finishes fails `execution_lost` this long after its own timeout. */
 export const EXECUTION_GRACE_MS = 30_000;
+/** How often a caller is sent a keep-alive: how a caller that vanished is noticed. */
+export const CALLER_PING_MS = 2_000;
 /** Malformed frames tolerated from one connection before it is closed. */
 const MAX_BAD_FRAMES = 20;
 
-const encoder = new TextEncoder();
+/** The headers the Worker's connect route sets for the PoolDO (never a client's own). */
+export const CONNECT_HEADERS = { pool: "x-edgeswarm-pool" } as const;
 
 /**
  * One sandbox pool: the agent sockets (Hibernation API), their capacity and
  * heartbeats, and the leases of executions in flight. A thin shell: the choice
  * of agent is scheduler.ts, the lease table leases.ts, socket state agents.ts.
+ * The Worker reaches it through RPC (client.ts); `fetch` is only the agents'
+ * WebSocket upgrade.
  */
 export class PoolDO extends DurableObject<Env> {
   readonly #leases = new LeaseTable();
+  #pinger: ReturnType<typeof setInterval> | undefined;
 
   override async fetch(request: Request): Promise<Response> {
-    const path = new URL(request.url).pathname;
-    if (path === POOL_PATHS.connect) return this.#connect(request);
-    if (path === POOL_PATHS.execute && request.method === "POST") return this.#execute(request);
-    if (path === POOL_PATHS.agents) return Response.json(this.#agentList());
-    return errorResponse(404, "not_found", `no pool route ${path}`);
-  }
-
-  #connect(request: Request): Response {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return errorResponse(426, "invalid_request", "expected a WebSocket upgrade");
+      return new Response("expected a WebSocket upgrade", { status: 426 });
     }
-    const pool = request.headers.get(POOL_HEADER) ?? "";
+    const pool = request.headers.get(CONNECT_HEADERS.pool) ?? "";
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
@@ -60,6 +58,98 @@ export class PoolDO extends DurableObject<Env> {
     this.#scheduleSweep();
     return new Response(null, { status: 101, webSocket: client });
   }
+
+  // --- RPC ----------------------------------------------------------------------------
+
+  /** The agents connected to this pool. */
+  agents(): AgentList {
+    return {
+      agents: this.#agents()
+        .map(({ state }) => toSummary(state, this.#inFlight(state)))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    };
+  }
+
+  /**
+   * Runs one execution on the least-loaded agent that has a free slot and its
+   * language. Its events go to `sink` as they happen; the call answers with
+   * the summary once the sink has them all, or with why it could not run.
+   */
+  async execute(input: ExecuteInput, sink: ExecutionSink): Promise<Answer<ExecutionSummary>> {
+    const parsed = ExecuteInput.safeParse(input);
+    if (!parsed.success) return refusal(new EdgeswarmError("invalid_request", "malformed pool request"));
+    const { id, tenant, spec } = parsed.data;
+
+    const agents = this.#agents();
+    const pick = pickAgent(
+      agents.map((a) => ({
+        ref: a,
+        agentId: a.state.agent.id,
+        // A draining agent counts as full: it is there, but takes nothing new.
+        capacity: a.state.agent.draining ? 0 : a.state.agent.capacity,
+        inFlight: this.#inFlight(a.state),
+        languages: Object.keys(a.state.agent.images) as Language[],
+      })),
+      spec.language,
+    );
+    if (!pick.ok) {
+      if (pick.reason === "language_unavailable") {
+        return refusal(new EdgeswarmError("language_unavailable", `no agent in this pool runs ${spec.language}`));
+      }
+      if (pick.reason === "no_agents") {
+        return refusal(
+          new EdgeswarmError("no_agents", "no sandbox agent is connected to this pool", { retryAfterS: 5 }),
+        );
+      }
+      return refusal(
+        new EdgeswarmError("no_capacity", "every sandbox agent in this pool is at capacity", { retryAfterS: 1 }),
+      );
+    }
+
+    const { ws, state } = pick.candidate.ref;
+    const start: ExecStart = { type: "exec.start", executionId: id, ...spec };
+    const { promise, resolve } = Promise.withResolvers<Answer<ExecutionSummary>>();
+    const lease: Lease = {
+      executionId: id,
+      tenant: tenant.id,
+      agentId: state.agent.id,
+      connId: state.connId,
+      nextSeq: 0,
+      pump: new EventPump(sink, () => {
+        // The caller is gone: stop the sandbox, free the slot.
+        this.#leases.drop(lease, cancelledOutcome());
+        send(ws, { type: "exec.cancel", executionId: id, reason: "the caller went away" });
+      }),
+      settle: (summary) => resolve({ ok: true, value: summary }),
+      timer: undefined,
+    };
+    this.#leases.add(lease);
+    this.#startPinging();
+    lease.pump.push({ type: "started", agentId: state.agent.id });
+    lease.timer = setTimeout(() => {
+      send(ws, { type: "exec.cancel", executionId: id, reason: "the agent never finished it" });
+      this.#leases.finish(
+        lease,
+        failedOutcome("execution_lost", `agent ${state.agent.id} did not finish the execution in time`),
+      );
+    }, spec.limits.timeoutMs + EXECUTION_GRACE_MS);
+    if (!send(ws, start)) {
+      this.#leases.finish(lease, failedOutcome("agent_lost", `agent ${state.agent.id} is no longer connected`));
+    }
+    return promise;
+  }
+
+  /** Cancels an execution: its sandbox is killed, and its call answers `cancelled`. */
+  cancel(executionId: string): boolean {
+    const lease = this.#leases.get(executionId);
+    if (!lease) return false;
+    this.#leases.drop(lease, cancelledOutcome());
+    const agent = this.#agents().find((a) => a.state.connId === lease.connId);
+    if (agent) send(agent.ws, { type: "exec.cancel", executionId, reason: "cancelled by its caller" });
+    return true;
+  }
+
+  // --- agents -------------------------------------------------------------------------
 
   /** Sockets whose agent said hello, with their state. */
   #agents(): { ws: WebSocket; state: SocketState & { agent: AgentInfo } }[] {
@@ -77,94 +167,17 @@ export class PoolDO extends DurableObject<Env> {
     return Math.max(this.#leases.countFor(state.connId), state.agent.reportedInFlight);
   }
 
-  #agentList(): AgentList {
-    return {
-      agents: this.#agents()
-        .map(({ state }) => toSummary(state, this.#inFlight(state)))
-        .sort((a, b) => a.id.localeCompare(b.id)),
-    };
-  }
-
-  async #execute(request: Request): Promise<Response> {
-    const parsed = ExecuteBody.safeParse(await request.json().catch(() => null));
-    if (!parsed.success) return errorResponse(400, "invalid_request", "malformed pool request");
-    const { id, request: req } = parsed.data;
-
-    const agents = this.#agents();
-    const pick = pickAgent(
-      agents.map((a) => ({
-        ref: a,
-        agentId: a.state.agent.id,
-        // A draining agent counts as full: it is there, but takes nothing new.
-        capacity: a.state.agent.draining ? 0 : a.state.agent.capacity,
-        inFlight: this.#inFlight(a.state),
-        languages: Object.keys(a.state.agent.images) as Language[],
-      })),
-      req.language,
-    );
-    if (!pick.ok) {
-      if (pick.reason === "language_unavailable") {
-        return errorResponse(422, "language_unavailable", `no agent in this pool runs ${req.language}`);
+  /** Pings the callers of open leases, while there are any. */
+  #startPinging(): void {
+    if (this.#pinger) return;
+    this.#pinger = setInterval(() => {
+      if (this.#leases.size === 0) {
+        clearInterval(this.#pinger);
+        this.#pinger = undefined;
+        return;
       }
-      if (pick.reason === "no_agents") {
-        return errorResponse(503, "no_agents", "no sandbox agent is connected to this pool", {
-          headers: { "Retry-After": "5" },
-        });
-      }
-      return errorResponse(503, "no_capacity", "every sandbox agent in this pool is at capacity", {
-        headers: { "Retry-After": "1" },
-      });
-    }
-
-    const { ws, state } = pick.candidate.ref;
-    const limits = resolveLimits(req.limits);
-    const start: ExecStart = {
-      type: "exec.start",
-      executionId: id,
-      language: req.language,
-      code: req.code,
-      files: req.files,
-      stdin: req.stdin,
-      args: req.args,
-      env: req.env,
-      limits,
-    };
-
-    let lease: Lease | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        lease = {
-          executionId: id,
-          agentId: state.agent.id,
-          connId: state.connId,
-          nextSeq: 0,
-          emit: (event: ExecutionEvent) => controller.enqueue(encoder.encode(`${JSON.stringify(event)}\n`)),
-          close: () => controller.close(),
-          timer: undefined,
-        };
-      },
-      cancel: () => {
-        // The caller went away: stop the sandbox, free the slot.
-        if (!lease || !this.#leases.get(id)) return;
-        this.#leases.drop(lease);
-        send(ws, { type: "exec.cancel", executionId: id, reason: "the caller disconnected" });
-      },
-    });
-    if (!lease) throw new Error("ReadableStream start() did not run synchronously");
-    const opened = lease;
-    this.#leases.add(opened);
-    opened.emit({ type: "started", id, agentId: state.agent.id });
-    opened.timer = setTimeout(() => {
-      send(ws, { type: "exec.cancel", executionId: id, reason: "the agent never finished it" });
-      this.#leases.finish(
-        opened,
-        failedOutcome("execution_lost", `agent ${state.agent.id} did not finish the execution in time`),
-      );
-    }, limits.timeoutMs + EXECUTION_GRACE_MS);
-    if (!send(ws, start)) {
-      this.#leases.finish(opened, failedOutcome("agent_lost", `agent ${state.agent.id} is no longer connected`));
-    }
-    return new Response(body, { headers: { "Content-Type": "application/x-ndjson" } });
+      for (const lease of this.#leases.all()) lease.pump.ping();
+    }, CALLER_PING_MS);
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
@@ -232,7 +245,7 @@ export class PoolDO extends DurableObject<Env> {
           );
         }
         lease.nextSeq++;
-        if (frame.type === "exec.output") lease.emit({ type: frame.stream, data: frame.data });
+        if (frame.type === "exec.output") lease.pump.push({ type: frame.stream, data: frame.data });
         else this.#leases.finish(lease, frame.outcome);
         return;
       }

@@ -1,14 +1,8 @@
-import {
-  type ErrorBody,
-  type ExecutionRequest,
-  type ExecutionSummary,
-  type Limits,
-  newExecutionId,
-  type WorkspaceFile,
-} from "@edgeswarm/shared";
+import { type ExecutionSummary, type Limits, newExecutionId, type WorkspaceFile } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
-import { readEvents } from "../http/ndjson.ts";
-import { type ExecuteBody, POOL_PATHS, poolUrl } from "../pool/internal.ts";
+import type { EdgeswarmError } from "../errors.ts";
+import { executeInPool } from "../pool/client.ts";
+import type { TenantRef } from "../pool/rpc.ts";
 import type { RunCodeInput } from "./coder.ts";
 
 /** Most characters of each stream kept in the run's log (the model sees less). */
@@ -16,13 +10,24 @@ export const LOGGED_OUTPUT_CHARS = 64 * 1024;
 
 export type ExecutionAttempt =
   | { kind: "done"; summary: ExecutionSummary; stdout: string; stderr: string }
-  /** No agent could take it (503 or 422 from the pool): retry later or give up. */
-  | { kind: "unavailable"; code: string; message: string };
+  /** No sandbox took it (no slot in time, no agent, no such language, a quota): the run may wait or give up. */
+  | { kind: "unavailable"; error: EdgeswarmError }
+  /** The pool failed or restarted: the run tries again at once. */
+  | { kind: "pool_failed"; error: EdgeswarmError };
 
 function keep(text: string): string {
   if (text.length <= LOGGED_OUTPUT_CHARS) return text;
   const half = LOGGED_OUTPUT_CHARS / 2;
   return `${text.slice(0, half)}\n…(${text.length - LOGGED_OUTPUT_CHARS} characters cut)…\n${text.slice(-half)}`;
+}
+
+/** Where and as whom a run's executions run. */
+export interface ExecutionPlace {
+  pool: string;
+  tenant: TenantRef;
+  limits: Limits;
+  queueTimeoutMs: number;
+  queueMax: number;
 }
 
 /**
@@ -32,51 +37,37 @@ function keep(text: string): string {
  */
 export async function executeCall(
   env: Env,
-  pool: string,
+  place: ExecutionPlace,
   call: RunCodeInput,
   workspace: readonly WorkspaceFile[],
-  limits: Limits,
   signal: AbortSignal,
 ): Promise<ExecutionAttempt> {
   const files = new Map(workspace.map((f) => [f.path, f]));
   for (const f of call.files ?? []) files.set(f.path, { path: f.path, content: f.content, encoding: "utf8" });
-  const request: ExecutionRequest = {
-    language: call.language,
-    code: call.code,
-    files: [...files.values()],
-    args: [],
-    env: {},
-    limits,
-    network: "none",
-  };
-  const id = newExecutionId();
-  const answer = await env.POOL.getByName(pool).fetch(poolUrl(POOL_PATHS.execute), {
-    method: "POST",
-    body: JSON.stringify({ id, request } satisfies ExecuteBody),
-  });
-  if (!answer.ok || !answer.body) {
-    const body = (await answer.json().catch(() => null)) as ErrorBody | null;
-    return {
-      kind: "unavailable",
-      code: body?.error.code ?? String(answer.status),
-      message: body?.error.message ?? answer.statusText,
-    };
+  const report = await executeInPool(
+    env,
+    place.pool,
+    {
+      id: newExecutionId(),
+      tenant: place.tenant,
+      spec: {
+        language: call.language,
+        code: call.code,
+        files: [...files.values()],
+        args: [],
+        env: {},
+        limits: place.limits,
+      },
+      queueTimeoutMs: place.queueTimeoutMs,
+      queueMax: place.queueMax,
+    },
+    { signal },
+  );
+  if (signal.aborted) throw signal.reason ?? new Error("cancelled");
+  if (report.kind === "refused") {
+    return report.error.code === "pool_unavailable"
+      ? { kind: "pool_failed", error: report.error }
+      : { kind: "unavailable", error: report.error };
   }
-  let stdout = "";
-  let stderr = "";
-  let summary: ExecutionSummary | undefined;
-  for await (const event of readEvents(answer.body, signal)) {
-    if (event.type === "stdout") stdout += event.data;
-    else if (event.type === "stderr") stderr += event.data;
-    else if (event.type === "finished") summary = event.result;
-  }
-  if (!summary) {
-    if (signal.aborted) throw signal.reason ?? new Error("cancelled");
-    return {
-      kind: "unavailable",
-      code: "pool_unavailable",
-      message: "the pool stopped answering during the execution",
-    };
-  }
-  return { kind: "done", summary, stdout: keep(stdout), stderr: keep(stderr) };
+  return { kind: "done", summary: report.summary, stdout: keep(report.stdout), stderr: keep(report.stderr) };
 }

@@ -1,4 +1,5 @@
 import type { EventSource, PayloadOf, RunEvent, RunEventType, ToolCallRecord } from "@edgeswarm/shared";
+import { type Config, loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { resolveModel } from "../models/config.ts";
 import { createModel } from "../models/index.ts";
@@ -112,7 +113,7 @@ export class Driver {
           const planner = s.created?.planner;
           if (!planner) return;
           const plan = await makePlan(
-            createModel(resolveModel(planner, ctx.env)),
+            createModel(resolveModel(planner, await loadConfig(ctx.env))),
             s.created?.task ?? "",
             ctx.workspace.all().map((f) => f.path),
             signal,
@@ -127,7 +128,7 @@ export class Driver {
           const coder = s.created?.coder;
           if (!coder) return;
           const files = ctx.workspace.all().map((f) => f.path);
-          const reply = await createModel(resolveModel(coder, ctx.env)).chat({
+          const reply = await createModel(resolveModel(coder, await loadConfig(ctx.env))).chat({
             system: CODER_SYSTEM,
             messages: conversation(s, files),
             tools: CODER_TOOLS,
@@ -196,25 +197,53 @@ export class Driver {
     if (!input || !created) return;
     const run = RunCodeInput.parse(input);
     const retry = s.executionRetries.get(call.id);
+    let config: Config;
+    try {
+      config = await loadConfig(ctx.env);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      ctx.append("run.finished", "executor", { status: "failed", reason: "internal_error", message }, key);
+      return;
+    }
+    const limits = config.tenantLimits(created.tenant);
     const attempt = await this.#inflightDo((signal) =>
-      executeCall(ctx.env, created.pool, run, ctx.workspace.all(), created.limits, signal),
+      executeCall(
+        ctx.env,
+        {
+          pool: created.pool,
+          tenant: {
+            id: created.tenant,
+            concurrentExecutions: limits.concurrentExecutions,
+            queuedExecutions: limits.queuedExecutions,
+          },
+          limits: created.limits,
+          queueTimeoutMs: 0,
+          queueMax: config.queueMax,
+        },
+        run,
+        ctx.workspace.all(),
+        signal,
+      ),
     );
     if (!attempt) return; // aborted: the run was cancelled or timed out
 
-    if (attempt.kind === "unavailable") {
+    if (attempt.kind !== "done") {
       const waitMs = Number(ctx.env.EDGESWARM_NO_SANDBOX_WAIT_MS) || DEFAULT_NO_SANDBOX_WAIT_MS;
       const since = retry?.firstAt ?? Date.now();
+      const { code, message: why } = attempt.error;
       if (Date.now() - since >= waitMs) {
-        const message = `no sandbox was available for ${Math.round(waitMs / 1000)} s (${attempt.code}: ${attempt.message})`;
+        const message = `no sandbox was available for ${Math.round(waitMs / 1000)} s (${code}: ${why})`;
         ctx.append("run.finished", "executor", { status: "failed", reason: "no_sandbox_available", message }, key);
         return;
       }
       const n = (retry?.attempt ?? 0) + 1;
-      const delayMs = Math.min(5_000, 250 * 2 ** n);
+      // A failed pool is tried again at once; a full one after a growing pause.
+      const delayMs = attempt.kind === "pool_failed" && n === 1 ? 0 : Math.min(5_000, 250 * 2 ** n);
+      const reason = attempt.kind === "pool_failed" ? "pool_unavailable" : "no_sandbox";
       ctx.append(
         "execution.retry",
         "executor",
-        { toolCallId: call.id, attempt: n, reason: "no_sandbox", delayMs, message: attempt.message },
+        { toolCallId: call.id, attempt: n, reason, delayMs, message: why },
         key,
       );
       return;

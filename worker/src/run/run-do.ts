@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import type {
-  ErrorCode,
   EventPage,
   EventSource,
   PayloadOf,
@@ -12,7 +11,7 @@ import type {
   WorkspaceFile,
 } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
-import { errorResponse } from "../http/api-error.ts";
+import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 import { WebhookOutbox } from "../webhooks/outbox.ts";
 import { Bus } from "./bus.ts";
 import { Driver } from "./driver.ts";
@@ -23,14 +22,11 @@ import { MAX_STREAMS, StreamHub } from "./streams.ts";
 import { runView } from "./view.ts";
 import { Workspace } from "./workspace.ts";
 
-/** An answer of a RunDO method: the value, or an API error for the route to return. */
-export type RunAnswer<T> = { ok: true; value: T } | { ok: false; status: number; code: ErrorCode; message: string };
-
 /** If this object dies mid-drive, its alarm brings the run back this long after. */
 const WATCHDOG_MS = 30_000;
-export const TENANT_HEADER = "x-edgeswarm-tenant";
 
-const notFound = { ok: false, status: 404, code: "not_found", message: "no such run" } as const;
+const notFound = () => refusal(new EdgeswarmError("not_found", "no such run"));
+const invalidState = (message: string) => refusal(new EdgeswarmError("invalid_state", message));
 
 /**
  * One agent run: its event log and workspace in SQLite, its bus, and the
@@ -62,7 +58,7 @@ export class RunDO extends DurableObject<Env> {
       append: (type, source, payload, idem) => this.#append(type, source, payload, idem),
       workspace: this.#workspace,
     });
-    this.#bus.subscribe("*", (e) => this.#streams.publish(e));
+    this.#bus.subscribe("*", () => this.#streams.publish());
     this.#bus.subscribe("*", () => this.#reportStatus());
     this.#bus.subscribe(["run.finished"], (e) => {
       if (e.type === "run.finished") this.#onFinished(e);
@@ -135,43 +131,37 @@ export class RunDO extends DurableObject<Env> {
     id: string;
     created: PayloadOf<"run.created">;
     files: WorkspaceFile[];
-  }): Promise<RunAnswer<RunView>> {
-    if (this.#state.created)
-      return { ok: false, status: 409, code: "invalid_state", message: "the run exists already" };
+  }): Promise<Answer<RunView>> {
+    if (this.#state.created) return invalidState("the run exists already");
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('id', ?)", input.id);
     const { refused } = this.#workspace.put(input.files);
     if (refused.length > 0) {
       const message = `files not accepted: ${refused.map((r) => `${r.path} (${r.why})`).join(", ")}`;
-      return { ok: false, status: 413, code: "payload_too_large", message };
+      return refusal(new EdgeswarmError("payload_too_large", message));
     }
     this.#append("run.created", "api", input.created, "create");
     await this.#kick();
     return { ok: true, value: this.#view() };
   }
 
-  async view(tenant: string): Promise<RunAnswer<RunView>> {
-    if (!this.#owns(tenant)) return notFound;
+  async view(tenant: string): Promise<Answer<RunView>> {
+    if (!this.#owns(tenant)) return notFound();
     await this.#ensureDriving();
     return { ok: true, value: this.#view() };
   }
 
-  async page(tenant: string, after: number, limit: number): Promise<RunAnswer<EventPage>> {
-    if (!this.#owns(tenant)) return notFound;
+  async page(tenant: string, after: number, limit: number): Promise<Answer<EventPage>> {
+    if (!this.#owns(tenant)) return notFound();
     await this.#ensureDriving();
     const events = this.#log.after(after, limit);
     const next = events.at(-1)?.seq ?? after;
     return { ok: true, value: { events, next, done: isTerminal(this.#state.status) && next >= this.#state.lastSeq } };
   }
 
-  async cancel(tenant: string): Promise<RunAnswer<RunView>> {
-    if (!this.#owns(tenant)) return notFound;
+  async cancel(tenant: string): Promise<Answer<RunView>> {
+    if (!this.#owns(tenant)) return notFound();
     if (isTerminal(this.#state.status)) {
-      return {
-        ok: false,
-        status: 409,
-        code: "invalid_state",
-        message: `the run has already ended (${this.#state.status})`,
-      };
+      return invalidState(`the run has already ended (${this.#state.status})`);
     }
     this.#append(
       "run.finished",
@@ -183,34 +173,38 @@ export class RunDO extends DurableObject<Env> {
     return { ok: true, value: this.#view() };
   }
 
-  async approve(tenant: string, approve: boolean, reason: string | null): Promise<RunAnswer<RunView>> {
-    if (!this.#owns(tenant)) return notFound;
+  async approve(tenant: string, approve: boolean, reason: string | null): Promise<Answer<RunView>> {
+    if (!this.#owns(tenant)) return notFound();
     const waiting = [...this.#state.approvals].find(([, v]) => v === true)?.[0];
     if (this.#state.status !== "awaiting_approval" || !waiting) {
-      return {
-        ok: false,
-        status: 409,
-        code: "invalid_state",
-        message: `the run is not awaiting approval (${this.#state.status})`,
-      };
+      return invalidState(`the run is not awaiting approval (${this.#state.status})`);
     }
     this.#append("approval.decided", "api", { toolCallId: waiting, approve, reason }, `approval:${waiting}`);
     await this.#kick();
     return { ok: true, value: this.#view() };
   }
 
-  /** The SSE event stream (a fetch, for streaming); resumes after Last-Event-ID or ?after=. */
-  override async fetch(request: Request): Promise<Response> {
-    const tenant = request.headers.get(TENANT_HEADER) ?? "";
-    if (!this.#owns(tenant)) return errorResponse(404, "not_found", "no such run");
+  /**
+   * The run's events as an SSE byte stream, from the first after `after` (a
+   * reconnecting caller's Last-Event-ID): every event so far, then each as it
+   * is appended, until the run ends.
+   */
+  async events(tenant: string, after: number): Promise<Answer<ReadableStream<Uint8Array>>> {
+    if (!this.#owns(tenant)) return notFound();
     if (this.#streams.size >= MAX_STREAMS) {
-      return errorResponse(429, "invalid_state", `this run already serves ${MAX_STREAMS} event streams`);
+      return refusal(
+        new EdgeswarmError("quota_exceeded", `this run already serves ${MAX_STREAMS} event streams`, {
+          details: { quota: "eventStreams", limit: MAX_STREAMS },
+          retryAfterS: 5,
+        }),
+      );
     }
-    const url = new URL(request.url);
-    const from = Number(request.headers.get("Last-Event-ID") ?? url.searchParams.get("after") ?? 0);
-    const after = Number.isInteger(from) && from >= 0 ? from : 0;
     await this.#ensureDriving();
-    return this.#streams.open(this.#log.after(after, Number.MAX_SAFE_INTEGER), isTerminal(this.#state.status));
+    const source = {
+      after: (seq: number, limit: number) => this.#log.after(seq, limit),
+      ended: () => isTerminal(this.#state.status),
+    };
+    return { ok: true, value: this.#streams.open(source, after) };
   }
 
   // --- the loop ---------------------------------------------------------------------

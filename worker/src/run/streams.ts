@@ -5,81 +5,94 @@ const encoder = new TextEncoder();
 const KEEPALIVE_MS = 2_000;
 /** Most event streams one run serves at once. */
 export const MAX_STREAMS = 64;
+/** Events read from the log per pull: what one stream holds in memory at most. */
+const PAGE = 64;
 
-function frame(e: RunEvent): Uint8Array {
-  return encoder.encode(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+function frame(e: RunEvent): string {
+  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
-interface Sink {
-  send(e: RunEvent): void;
-  close(): void;
+/** Where a stream reads its events from: the log, and whether the run has ended. */
+export interface StreamSource {
+  after(seq: number, limit: number): RunEvent[];
+  ended(): boolean;
 }
 
 /**
- * The run's live SSE streams. A new stream first gets the backlog (every event
- * after the caller's Last-Event-ID), then each event as it is appended, so a
- * client that reconnects sees every event exactly once. Streams close after
- * `run.finished`.
+ * The run's live SSE streams. Each is pulled: it reads the next page of events
+ * from the log only when its reader asks for more, so a caller that stops
+ * reading holds one page, never the run's whole log. A stream starts after the
+ * caller's Last-Event-ID, so a client that reconnects sees every event exactly
+ * once, and it closes after `run.finished`.
  */
 export class StreamHub {
-  readonly #sinks = new Set<Sink>();
+  /** Pulls waiting for the next event, one per stream that has read everything. */
+  readonly #waiting = new Set<() => void>();
+  #open = 0;
 
   get size(): number {
-    return this.#sinks.size;
+    return this.#open;
   }
 
-  open(backlog: readonly RunEvent[], ended: boolean): Response {
-    let sink: Sink | undefined;
-    let keepAlive: ReturnType<typeof setInterval> | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        for (const e of backlog) controller.enqueue(frame(e));
-        if (ended) return controller.close();
-        const done = () => {
-          clearInterval(keepAlive);
-          if (sink) this.#sinks.delete(sink);
-        };
-        sink = {
-          send: (e) => {
-            try {
-              controller.enqueue(frame(e));
-              if (e.type === "run.finished") {
-                done();
+  open(source: StreamSource, from: number): ReadableStream<Uint8Array> {
+    let cursor = from;
+    let wake: (() => void) | undefined;
+    let closed = false;
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      this.#open--;
+      if (wake) this.#waiting.delete(wake);
+    };
+    this.#open++;
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          for (;;) {
+            const page = source.after(cursor, PAGE);
+            if (page.length > 0) {
+              cursor = page.at(-1)?.seq ?? cursor;
+              controller.enqueue(encoder.encode(page.map(frame).join("")));
+              if (page.some((e) => e.type === "run.finished")) {
+                finish();
                 controller.close();
               }
-            } catch {
-              done(); // the reader is gone
+              return;
             }
-          },
-          close: () => {
-            done();
-            try {
+            if (source.ended()) {
+              finish();
               controller.close();
-            } catch {
-              // already closed
+              return;
             }
-          },
-        };
-        this.#sinks.add(sink);
-        keepAlive = setInterval(() => {
-          try {
-            controller.enqueue(encoder.encode(": keep-alive\n\n"));
-          } catch {
-            done();
+            // Caught up: wait for the next event, or send a keep-alive after a while.
+            const event = await new Promise<boolean>((resolve) => {
+              const timer = setTimeout(() => resolve(false), KEEPALIVE_MS);
+              wake = () => {
+                clearTimeout(timer);
+                resolve(true);
+              };
+              this.#waiting.add(wake);
+            });
+            if (wake) this.#waiting.delete(wake);
+            wake = undefined;
+            if (closed) return;
+            if (!event) {
+              controller.enqueue(encoder.encode(": keep-alive\n\n"));
+              return;
+            }
           }
-        }, KEEPALIVE_MS);
+        },
+        cancel: finish,
       },
-      cancel: () => {
-        clearInterval(keepAlive);
-        if (sink) this.#sinks.delete(sink);
-      },
-    });
-    return new Response(body, {
-      headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" },
-    });
+      // One chunk ahead: a reader that stops reading stops the reads from the log.
+      { highWaterMark: 1 },
+    );
   }
 
-  publish(e: RunEvent): void {
-    for (const sink of [...this.#sinks]) sink.send(e);
+  /** Wakes the streams that wait for the next event. */
+  publish(): void {
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    for (const wake of waiting) wake();
   }
 }

@@ -1,9 +1,9 @@
 import { newWebhookDeliveryId, type RunView, WebhookEventType, type WebhookStatus } from "@edgeswarm/shared";
+import { loadConfig, WEBHOOK_RETRY_BASE_DEFAULT_MS } from "../config.ts";
 import type { Env } from "../env.ts";
 import { attemptDelivery } from "./attempt.ts";
 import { webhookBody } from "./payload.ts";
-import { ATTEMPT_TIMEOUT_MS, retryBaseMs, verdict } from "./policy.ts";
-import { webhookSecret } from "./secrets.ts";
+import { ATTEMPT_TIMEOUT_MS, verdict } from "./policy.ts";
 import { DeliveryStore } from "./store.ts";
 
 /** Past an attempt's own timeout, when the alarm takes it for lost (its object died during it). */
@@ -70,9 +70,12 @@ export class WebhookOutbox {
       const attempt = this.#store.begin(watchdogAt);
       await armWatchdog(watchdogAt);
       let secret: string | null = null;
+      let retryBase: number | undefined;
       let problem = `no signing secret for tenant '${tenant}' in EDGESWARM_WEBHOOK_SECRETS`;
       try {
-        secret = webhookSecret(this.#env, tenant);
+        const config = await loadConfig(this.#env);
+        secret = config.webhookSecret(tenant);
+        retryBase = config.webhookRetryBaseMs;
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
       }
@@ -81,7 +84,7 @@ export class WebhookOutbox {
       const result = secret
         ? await attemptDelivery({ url: d.url, body: d.body, deliveryId: d.id, type: d.type, attempt, secret })
         : ({ kind: "network", message: problem } as const);
-      const next = verdict(result, attempt, retryBaseMs(this.#env.EDGESWARM_WEBHOOK_RETRY_BASE_MS));
+      const next = verdict(result, attempt, retryBase ?? WEBHOOK_RETRY_BASE_DEFAULT_MS);
       const lastStatus = result.kind === "answered" ? result.status : null;
       const lastError =
         result.kind === "network"

@@ -13,10 +13,6 @@
 
 /** Attempts per delivery, the first included. */
 export const MAX_ATTEMPTS = 10;
-/** The first retry's delay by default (EDGESWARM_WEBHOOK_RETRY_BASE_MS). */
-export const DEFAULT_RETRY_BASE_MS = 5_000;
-/** The range EDGESWARM_WEBHOOK_RETRY_BASE_MS may take. */
-export const RETRY_BASE_RANGE = { min: 10, max: 600_000 } as const;
 /** No retry waits longer than this, whatever the base or Retry-After says. */
 export const MAX_DELAY_MS = 3_600_000;
 /** How long one attempt may take, connecting and answering included. */
@@ -31,19 +27,6 @@ export type Verdict =
   | { kind: "delivered" }
   | { kind: "retry"; delayMs: number }
   | { kind: "failed"; why: "refused" | "attempts" };
-
-/** The base delay from the Worker's var: a whole number of ms in RETRY_BASE_RANGE, else the default. */
-export function retryBaseMs(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return DEFAULT_RETRY_BASE_MS;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < RETRY_BASE_RANGE.min || n > RETRY_BASE_RANGE.max) {
-    console.error(
-      `EDGESWARM_WEBHOOK_RETRY_BASE_MS must be a whole number from ${RETRY_BASE_RANGE.min} to ${RETRY_BASE_RANGE.max}; using ${DEFAULT_RETRY_BASE_MS}`,
-    );
-    return DEFAULT_RETRY_BASE_MS;
-  }
-  return n;
-}
 
 function retryable(result: AttemptResult): boolean {
   if (result.kind === "network") return true;
