@@ -23,6 +23,7 @@ describe("ExecutionRequest", () => {
       args: [],
       env: {},
       limits: {},
+      queueTimeoutMs: 30_000,
       network: "none",
     });
   });

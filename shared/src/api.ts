@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type ErrorCode, ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
-import { LimitsInput, REQUEST_MAXIMA as MAX } from "./limits.ts";
+import { LimitsInput, REQUEST_MAXIMA as MAX, QUEUE_TIMEOUT_MS, QueueTimeoutMs } from "./limits.ts";
 
 /** Languages an execution may ask for; an agent runs those its images provide. */
 export const LANGUAGES = ["python", "bash", "node"] as const;
@@ -61,6 +61,8 @@ export const ExecutionRequest = z
       .refine((e) => Object.keys(e).length <= MAX.envVars, { message: `at most ${MAX.envVars} variables` })
       .default({}),
     limits: LimitsInput.default({}),
+    /** How long to wait for a free sandbox slot before answering 503 `no_capacity`. */
+    queueTimeoutMs: QueueTimeoutMs.default(QUEUE_TIMEOUT_MS.default),
     network: z.enum(["none"]).default("none"),
     pool: Name.optional(),
   })

@@ -36,6 +36,8 @@ export const EVENT_PAYLOADS = {
     timeoutMs: z.number().int(),
     approval: z.enum(["never", "always"]),
     limits: Limits,
+    /** How long each execution may wait for a sandbox; absent in runs from before the queue. */
+    queueTimeoutMs: z.number().int().optional(),
     pool: z.string(),
     metadata: z.record(z.string(), z.string()).nullable(),
     webhookUrl: z.string().nullable(),

@@ -42,6 +42,19 @@ export const CONTAINER_LIMITS = [
   "shmMb",
 ] as const satisfies readonly LimitName[];
 
+/**
+ * How long an execution may wait in its pool's queue for a free slot:
+ * `queueTimeoutMs` of an execution, `limits.queueTimeoutMs` of a run. 0 means
+ * not at all (answer `no_capacity` at once).
+ */
+export const QUEUE_TIMEOUT_MS = { min: 0, default: 30_000, max: 600_000 } as const;
+
+export const QueueTimeoutMs = z
+  .number()
+  .int({ message: "queueTimeoutMs must be a whole number" })
+  .min(QUEUE_TIMEOUT_MS.min, { message: `queueTimeoutMs must be at least ${QUEUE_TIMEOUT_MS.min}` })
+  .max(QUEUE_TIMEOUT_MS.max, { message: `queueTimeoutMs must be at most ${QUEUE_TIMEOUT_MS.max}` });
+
 /** Request-shape maxima, enforced by the schemas in api.ts. */
 export const REQUEST_MAXIMA = {
   bodyBytes: 16 * MiB,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { WorkspaceFile } from "./api.ts";
 import { Name } from "./ids.ts";
-import { LimitsInput } from "./limits.ts";
+import { LimitsInput, QueueTimeoutMs } from "./limits.ts";
 
 /** Run ids: `run_` and 24 lowercase hex digits. */
 export const RunId = z.string().regex(/^run_[0-9a-f]{24}$/);
@@ -55,7 +55,8 @@ export const RunRequest = z
     tokenBudget: z.number().int().min(100).max(RUN_MAXIMA.tokenBudget).optional(),
     timeoutMs: z.number().int().min(1_000).max(RUN_MAXIMA.timeoutMs).default(RUN_DEFAULTS.timeoutMs),
     approval: z.enum(["never", "always"]).default("never"),
-    limits: LimitsInput.default({}),
+    /** Each execution's limits, and how long each may wait for a sandbox (`queueTimeoutMs`). */
+    limits: LimitsInput.extend({ queueTimeoutMs: QueueTimeoutMs.optional() }).strict().default({}),
     files: z.array(WorkspaceFile).max(100).default([]),
     metadata: z
       .record(z.string().min(1).max(64), z.string().max(1024))

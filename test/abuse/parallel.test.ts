@@ -113,8 +113,8 @@ describe.each(RUNTIMES)("parallel abuse under %s", (runtime) => {
     expect
       .soft(abused.map(({ result }, i) => `${abusive[i]?.name}: ${abusive[i]?.check(result)}`))
       .toEqual(abusive.map((a) => `${a.name}: ok`));
-    // 70 executions for 16 slots: the Worker said no_capacity, and the client waited as told.
-    expect([...abused, ...benign].some(({ attempts }) => attempts > 1)).toBe(true);
+    // 70 executions for 16 slots: each waited its turn in the pool's queue, and none was refused.
+    expect([...abused, ...benign].filter(({ attempts }) => attempts > 1)).toEqual([]);
     // Both agents took work.
     expect(new Set([...abused, ...benign].map(({ result }) => result.agentId)).size).toBe(2);
   }, 400_000);

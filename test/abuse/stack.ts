@@ -82,9 +82,10 @@ export async function executeAndClean(
 }
 
 /**
- * POST /v1/executions, retrying a 503 no_capacity honestly: it waits the
- * Retry-After the Worker sent, at most `maxAttempts` times. Any other non-2xx
- * answer throws.
+ * POST /v1/executions with a long queue wait (so it waits its turn in the
+ * pool's queue), retrying a 503 no_capacity honestly should that wait end: it
+ * waits the Retry-After the Worker sent, at most `maxAttempts` times. Any other
+ * non-2xx answer throws.
  */
 export async function executeWhenFree(
   api: Api,
@@ -92,7 +93,7 @@ export async function executeWhenFree(
   maxAttempts = 120,
 ): Promise<{ result: ExecutionResult; attempts: number }> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const res = await api.raw("/v1/executions", JSON.stringify(request));
+    const res = await api.raw("/v1/executions", JSON.stringify({ queueTimeoutMs: 300_000, ...request }));
     const body = (await res.json()) as ExecutionResult | ErrorBody;
     if (res.ok) return { result: body as ExecutionResult, attempts: attempt };
     const code = (body as ErrorBody).error?.code;

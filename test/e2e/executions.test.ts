@@ -100,7 +100,7 @@ describe("POST /v1/executions", () => {
     expect(arrival("second\n") - arrival("first\n")).toBeGreaterThan(800);
   });
 
-  it("puts the next execution on the other agent when one is full, and answers 503 when both are", async () => {
+  it("puts the next execution on the other agent when one is full, and answers 503 at once when both are and it may not wait", async () => {
     // Both agents have capacity 1. Hold one slot on each with a sleeping execution.
     const holds = [new AbortController(), new AbortController()];
     const started: string[] = [];
@@ -113,7 +113,10 @@ describe("POST /v1/executions", () => {
     const opened = await Promise.all(streams);
     expect(new Set(started)).toEqual(new Set(["e2e-exec-1", "e2e-exec-2"]));
 
-    const full = await stack.api.raw("/v1/executions", JSON.stringify({ language: "python", code: "print(1)" }));
+    const full = await stack.api.raw(
+      "/v1/executions",
+      JSON.stringify({ language: "python", code: "print(1)", queueTimeoutMs: 0 }),
+    );
     expect(full.status).toBe(503);
     expect(full.headers.get("retry-after")).toBe("1");
     expect(await full.json()).toMatchObject({ error: { code: "no_capacity" } });

@@ -20,7 +20,6 @@ beforeAll(async () => {
   stack = await startStack("e2e-rlim", 2, 2, {
     ANTHROPIC_API_KEY: KEY,
     ANTHROPIC_BASE_URL: anthropic.url,
-    EDGESWARM_NO_SANDBOX_WAIT_MS: "1500",
   });
 });
 afterAll(async () => {
@@ -90,13 +89,20 @@ describe("run limits", () => {
     expect(view).toMatchObject({ status: "cancelled", error: { reason: "cancelled" } });
   });
 
-  it("fails no_sandbox_available after its bounded wait when no agent serves the pool", async () => {
+  it("fails no_sandbox_available after its queue wait when no agent serves the pool", async () => {
     anthropic.enqueue(reply.toolUse("run_code", { code: "print(1)" }));
-    const id = await createRun(stack.apiB, { task: "Nowhere to run.", planner: null });
+    const began = performance.now();
+    const id = await createRun(stack.apiB, {
+      task: "Nowhere to run.",
+      planner: null,
+      limits: { queueTimeoutMs: 1_500 },
+    });
     const { view, events } = await runToEnd(stack.apiB, id);
     expect(view).toMatchObject({ status: "failed", error: { reason: "no_sandbox_available" } });
     expect(view.error?.message).toContain("no_agents");
-    expect(events.some((e) => e.type === "execution.retry")).toBe(true);
+    // It waited in the pool's queue, once, instead of polling.
+    expect(performance.now() - began).toBeGreaterThanOrEqual(1_500);
+    expect(events.some((e) => e.type === "execution.retry")).toBe(false);
   });
 });
 

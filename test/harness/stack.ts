@@ -33,14 +33,21 @@ export async function startStack(
   agents = 1,
   capacity = 2,
   vars: Record<string, string> = {},
+  extra: {
+    /** More API keys, beside tenants A's and B's. */
+    apiKeys?: Record<string, { tenant: string; pools: string[] }>;
+    /** More agent tokens, beside pool A's and pool B's. */
+    agentTokens?: Record<string, string | { pool: string; maxCapacity?: number }>;
+  } = {},
 ): Promise<Stack> {
   const worker = await WorkerProcess.start({
     vars,
     apiKeys: {
       [TENANTS.a.key]: { tenant: "tenant-a", pools: [TENANTS.a.pool] },
       [TENANTS.b.key]: { tenant: "tenant-b", pools: [TENANTS.b.pool] },
+      ...extra.apiKeys,
     },
-    agentTokens: { [TENANTS.a.token]: TENANTS.a.pool, [TENANTS.b.token]: TENANTS.b.pool },
+    agentTokens: { [TENANTS.a.token]: TENANTS.a.pool, [TENANTS.b.token]: TENANTS.b.pool, ...extra.agentTokens },
   });
   const started: AgentProcess[] = [];
   const startAgent = async (options: Partial<AgentOptions> & { id: string }) => {

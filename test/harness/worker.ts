@@ -8,8 +8,8 @@ import { envFileText, startWrangler } from "../../scripts/lib/wrangler.ts";
 export interface WorkerConfig {
   /** API key → tenant and pools. */
   apiKeys: Record<string, { tenant: string; pools: string[] }>;
-  /** Agent token → pool. */
-  agentTokens: Record<string, string>;
+  /** Agent token → pool (or the pool and the token's most capacity). */
+  agentTokens: Record<string, string | { pool: string; maxCapacity?: number }>;
   vars?: Record<string, string>;
 }
 

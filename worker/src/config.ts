@@ -229,6 +229,22 @@ function wholeNumber(
   return n;
 }
 
+/** A number of days, fractions allowed (0.5 is 12 hours). */
+function positiveNumber(
+  variable: string,
+  raw: string | undefined,
+  range: { max: number; fallback: number },
+  problems: Problems,
+): number {
+  if (raw === undefined || raw.trim() === "") return range.fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > range.max) {
+    problems.add(variable, `must be a number above 0 and at most ${range.max}`);
+    return range.fallback;
+  }
+  return n;
+}
+
 export async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
@@ -290,10 +306,10 @@ async function parse(env: Env): Promise<Config> {
     { min: 1, max: 1_000_000, fallback: QUEUE_MAX_DEFAULT },
     problems,
   );
-  const retentionDays = wholeNumber(
+  const retentionDays = positiveNumber(
     "EDGESWARM_RUN_RETENTION_DAYS",
     env.EDGESWARM_RUN_RETENTION_DAYS,
-    { min: 1, max: 3_650, fallback: RUN_RETENTION_DAYS_DEFAULT },
+    { max: 3_650, fallback: RUN_RETENTION_DAYS_DEFAULT },
     problems,
   );
   for (const variable of ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"] as const) {

@@ -27,8 +27,6 @@ export interface Env {
   EDGESWARM_WEBHOOK_SECRETS?: string;
   /** The first webhook retry's delay (ms; default 5000), doubling after each failed attempt. */
   EDGESWARM_WEBHOOK_RETRY_BASE_MS?: string;
-  /** How long a run waits for a free sandbox before failing no_sandbox_available (ms; default 60000). */
-  EDGESWARM_NO_SANDBOX_WAIT_MS?: string;
   /** Most executions waiting in one pool's queue (default 10000). */
   EDGESWARM_QUEUE_MAX?: string;
   /** Days a run is kept after it ends (default 30). */

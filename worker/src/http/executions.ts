@@ -43,7 +43,7 @@ function executeInput(c: Context<AppEnv>, parsed: ExecutionRequest): { pool: str
       env: parsed.env,
       limits,
     },
-    queueTimeoutMs: 0,
+    queueTimeoutMs: parsed.queueTimeoutMs,
     queueMax: config.queueMax,
   };
   return { pool, input };
@@ -55,8 +55,11 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
   const { pool, input } = executeInput(c, parsed);
   if (c.req.header("Accept")?.includes("text/event-stream")) return stream(c, pool, input);
 
-  // A JSON caller that hangs up is noticed at the pool's next keep-alive to this request.
-  const report = await executeInPool(c.env, pool, input);
+  // A caller that hangs up cancels its execution, waiting or running.
+  const report = await executeInPool(c.env, pool, input, {
+    signal: c.req.raw.signal,
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
+  });
   return c.json(result(input.id, report));
 });
 
@@ -78,8 +81,10 @@ async function stream(c: Context<AppEnv>, pool: string, input: ExecuteInput): Pr
   let writer: ((event: PoolEvent) => Promise<void>) | undefined;
   const pending: PoolEvent[] = [];
   const aborted = new AbortController();
+  c.req.raw.signal.addEventListener("abort", () => aborted.abort(), { once: true });
   const report = executeInPool(c.env, pool, input, {
     signal: aborted.signal,
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
     onEvent: async (event) => {
       first.resolve();
       if (writer) await writer(event);

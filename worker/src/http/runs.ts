@@ -2,6 +2,7 @@ import {
   ApprovalRequest,
   newRunId,
   type PayloadOf,
+  QUEUE_TIMEOUT_MS,
   REQUEST_MAXIMA,
   RunId,
   RunRequest,
@@ -20,9 +21,16 @@ const PAGE_MAX = 1000;
 const LIST_DEFAULT = 20;
 const LIST_MAX = 100;
 
-function runStub(c: Context<AppEnv>) {
+/**
+ * The run the path names, once the tenant's own list says it is theirs: an
+ * unknown id, or another tenant's, is answered 404 without touching (and so
+ * creating) its object.
+ */
+async function runStub(c: Context<AppEnv>) {
   const id = c.req.param("id") ?? "";
-  if (!RunId.safeParse(id).success) throw new EdgeswarmError("not_found", "no such run");
+  if (!RunId.safeParse(id).success || !(await c.env.RUN_INDEX.getByName(c.get("tenant").id).owns(id))) {
+    throw new EdgeswarmError("not_found", "no such run");
+  }
   return c.env.RUN.getByName(id);
 }
 
@@ -66,12 +74,28 @@ export const runs = new Hono<AppEnv>()
       timeoutMs: req.timeoutMs,
       approval: req.approval,
       limits,
+      queueTimeoutMs: req.limits.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default,
       pool,
       metadata: req.metadata ?? null,
       webhookUrl: req.webhookUrl ?? null,
       files: req.files.map((f) => f.path),
     };
-    const view = unwrap(await c.env.RUN.getByName(id).create({ id, created, files: req.files }));
+    // Listed first, which also takes a place in the tenant's activeRuns.
+    const index = c.env.RUN_INDEX.getByName(tenant.id);
+    const now = new Date().toISOString();
+    unwrap(
+      await index.reserve(
+        { id, status: "queued", task: req.task, createdAt: now, updatedAt: now, seq: 0 },
+        tenant.limits.activeRuns,
+      ),
+    );
+    const made = await c.env.RUN.getByName(id)
+      .create({ id, created, files: req.files })
+      .catch((cause: unknown) => {
+        throw new EdgeswarmError("internal_error", "the run could not be stored; retry", { cause, retryAfterS: 1 });
+      });
+    if (!made.ok) c.executionCtx.waitUntil(index.remove(id));
+    const view = unwrap(made);
     return c.json({ id, status: view.status, links: view.links }, 201);
   })
   .get("/", async (c) => {
@@ -79,9 +103,9 @@ export const runs = new Hono<AppEnv>()
     const list = await c.env.RUN_INDEX.getByName(c.get("tenant").id).list(limit, c.req.query("cursor") ?? null);
     return c.json(list);
   })
-  .get("/:id", async (c) => c.json(unwrap(await runStub(c).view(c.get("tenant").id)) satisfies RunView))
+  .get("/:id", async (c) => c.json(unwrap(await (await runStub(c)).view(c.get("tenant").id)) satisfies RunView))
   .get("/:id/events", async (c) => {
-    const stub = runStub(c);
+    const stub = await runStub(c);
     const tenant = c.get("tenant").id;
     if (c.req.header("Accept")?.includes("text/event-stream")) {
       const from = c.req.header("Last-Event-ID") ?? c.req.query("after") ?? "0";
@@ -95,8 +119,8 @@ export const runs = new Hono<AppEnv>()
     const limit = intParam(c, "limit", PAGE_DEFAULT, PAGE_MAX) || PAGE_DEFAULT;
     return c.json(unwrap(await stub.page(tenant, after, limit)));
   })
-  .post("/:id/cancel", async (c) => c.json(unwrap(await runStub(c).cancel(c.get("tenant").id))))
+  .post("/:id/cancel", async (c) => c.json(unwrap(await (await runStub(c)).cancel(c.get("tenant").id))))
   .post("/:id/approval", limitBody(64 * 1024), async (c) => {
     const body = await parseBody(c, ApprovalRequest);
-    return c.json(unwrap(await runStub(c).approve(c.get("tenant").id, body.approve, body.reason ?? null)));
+    return c.json(unwrap(await (await runStub(c)).approve(c.get("tenant").id, body.approve, body.reason ?? null)));
   });

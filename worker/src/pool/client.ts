@@ -76,11 +76,18 @@ export async function executeInPool(
   env: Env,
   pool: string,
   input: ExecuteInput,
-  options: { onEvent?: (event: PoolEvent) => void | Promise<void>; signal?: AbortSignal } = {},
+  options: {
+    onEvent?: (event: PoolEvent) => void | Promise<void>;
+    signal?: AbortSignal;
+    /** Keeps the cancel going after the request that asked for it ended (ExecutionContext.waitUntil). */
+    waitUntil: (work: Promise<unknown>) => void;
+  },
 ): Promise<ExecutionReport> {
   const stub = env.POOL.getByName(pool);
   const sink = new Collector(options.onEvent);
-  const cancel = () => void stub.cancel(input.id).catch(() => {});
+  // Once the caller hung up, this request's own calls no longer go out: the
+  // cancel must outlive it (waitUntil), or it is lost.
+  const cancel = () => options.waitUntil?.(stub.cancel(input.id).catch(() => {}));
   options.signal?.addEventListener("abort", cancel, { once: true });
   try {
     const answer: Answer<ExecutionSummary> = await stub.execute(input, sink);

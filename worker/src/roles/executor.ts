@@ -41,6 +41,7 @@ export async function executeCall(
   call: RunCodeInput,
   workspace: readonly WorkspaceFile[],
   signal: AbortSignal,
+  waitUntil: (work: Promise<unknown>) => void,
 ): Promise<ExecutionAttempt> {
   const files = new Map(workspace.map((f) => [f.path, f]));
   for (const f of call.files ?? []) files.set(f.path, { path: f.path, content: f.content, encoding: "utf8" });
@@ -61,7 +62,7 @@ export async function executeCall(
       queueTimeoutMs: place.queueTimeoutMs,
       queueMax: place.queueMax,
     },
-    { signal },
+    { signal, waitUntil },
   );
   if (signal.aborted) throw signal.reason ?? new Error("cancelled");
   if (report.kind === "refused") {

@@ -1,18 +1,25 @@
-import type { EventSource, PayloadOf, RunEvent, RunEventType, ToolCallRecord } from "@edgeswarm/shared";
+import {
+  type EventSource,
+  type PayloadOf,
+  QUEUE_TIMEOUT_MS,
+  type RunEvent,
+  type RunEventType,
+  type ToolCallRecord,
+} from "@edgeswarm/shared";
 import { type Config, loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { resolveModel } from "../models/config.ts";
 import { createModel } from "../models/index.ts";
 import { ModelError } from "../models/model.ts";
 import { CODER_SYSTEM, CODER_TOOLS, checkInput, conversation, FinishInput, RunCodeInput } from "../roles/coder.ts";
-import { executeCall } from "../roles/executor.ts";
+import { type ExecutionAttempt, executeCall } from "../roles/executor.ts";
 import { makePlan } from "../roles/planner.ts";
 import { type Action, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
-import type { RunState } from "./state.ts";
+import type { ExecutionRetry, RunState } from "./state.ts";
 import type { Workspace } from "./workspace.ts";
 
-/** How long a run waits for a sandbox (no agent, or all full) before it fails `no_sandbox_available`. */
-export const DEFAULT_NO_SANDBOX_WAIT_MS = 60_000;
+/** However short its queue wait, a run tries this long to reach a failing pool again. */
+const POOL_RETRY_MIN_MS = 10_000;
 /** Most actions one drive performs before yielding to the next alarm (a bound, not a limit users meet). */
 const MAX_ACTIONS_PER_DRIVE = 500;
 
@@ -22,6 +29,8 @@ export interface RunContext {
   state(): RunState;
   append<T extends RunEventType>(type: T, source: EventSource, payload: PayloadOf<T>, idem: string): RunEvent | null;
   workspace: Workspace;
+  /** Keeps work going after the call that started it (the object's waitUntil). */
+  waitUntil(work: Promise<unknown>): void;
 }
 
 /**
@@ -217,35 +226,19 @@ export class Driver {
             queuedExecutions: limits.queuedExecutions,
           },
           limits: created.limits,
-          queueTimeoutMs: 0,
+          queueTimeoutMs: created.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default,
           queueMax: config.queueMax,
         },
         run,
         ctx.workspace.all(),
         signal,
+        (work) => ctx.waitUntil(work),
       ),
     );
     if (!attempt) return; // aborted: the run was cancelled or timed out
 
     if (attempt.kind !== "done") {
-      const waitMs = Number(ctx.env.EDGESWARM_NO_SANDBOX_WAIT_MS) || DEFAULT_NO_SANDBOX_WAIT_MS;
-      const since = retry?.firstAt ?? Date.now();
-      const { code, message: why } = attempt.error;
-      if (Date.now() - since >= waitMs) {
-        const message = `no sandbox was available for ${Math.round(waitMs / 1000)} s (${code}: ${why})`;
-        ctx.append("run.finished", "executor", { status: "failed", reason: "no_sandbox_available", message }, key);
-        return;
-      }
-      const n = (retry?.attempt ?? 0) + 1;
-      // A failed pool is tried again at once; a full one after a growing pause.
-      const delayMs = attempt.kind === "pool_failed" && n === 1 ? 0 : Math.min(5_000, 250 * 2 ** n);
-      const reason = attempt.kind === "pool_failed" ? "pool_unavailable" : "no_sandbox";
-      ctx.append(
-        "execution.retry",
-        "executor",
-        { toolCallId: call.id, attempt: n, reason, delayMs, message: why },
-        key,
-      );
+      this.#noSandbox(call, attempt, created.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default, retry, key);
       return;
     }
 
@@ -290,6 +283,39 @@ export class Driver {
       },
       key,
     );
+  }
+
+  /**
+   * No sandbox took the call. It already waited its turn in the pool's queue,
+   * so a slot that never came ends the run. A refusal that came at once (the
+   * queue full, the tenant's waiting quota) or a failed pool is tried again
+   * within the same wait.
+   */
+  #noSandbox(
+    call: ToolCallRecord,
+    attempt: Exclude<ExecutionAttempt, { kind: "done" }>,
+    queueWaitMs: number,
+    retry: ExecutionRetry | undefined,
+    key: string,
+  ): void {
+    const ctx = this.#ctx;
+    const { code, message: why, details } = attempt.error;
+    const failed = attempt.kind === "pool_failed";
+    const refusedAtOnce =
+      code === "queue_full" ||
+      (code === "quota_exceeded" && !Array.isArray(details) && details?.quota === "queuedExecutions");
+    const budget = failed ? Math.max(queueWaitMs, POOL_RETRY_MIN_MS) : queueWaitMs;
+    const waited = Date.now() - (retry?.firstAt ?? Date.now());
+    if ((!failed && !refusedAtOnce) || waited >= budget) {
+      const message = `no sandbox was available (${code}: ${why})`;
+      ctx.append("run.finished", "executor", { status: "failed", reason: "no_sandbox_available", message }, key);
+      return;
+    }
+    const n = (retry?.attempt ?? 0) + 1;
+    // A failed pool is tried again at once, then after a growing pause, as a full one is.
+    const delayMs = failed && n === 1 ? 0 : Math.min(5_000, 250 * 2 ** n);
+    const reason = failed ? "pool_unavailable" : "no_sandbox";
+    ctx.append("execution.retry", "executor", { toolCallId: call.id, attempt: n, reason, delayMs, message: why }, key);
   }
 
   /** Runs a model call; a failure is retried durably (model.retry) or ends the run `model_error`. */

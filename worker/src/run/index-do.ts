@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { type RunList, RunStatus, type RunSummary } from "@edgeswarm/shared";
+import { type RunList, RunStatus, type RunSummary, TERMINAL_RUN_STATUSES } from "@edgeswarm/shared";
 import { z } from "zod";
 import type { Env } from "../env.ts";
+import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 
 export const IndexEntry = z.object({
   id: z.string(),
@@ -39,6 +40,40 @@ export class RunIndexDO extends DurableObject<Env> {
       created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL
     )`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS runs_by_age ON runs (created_at DESC, id DESC)");
+    this.#sql.exec("CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)");
+  }
+
+  /**
+   * Lists a new run before it exists, if the tenant has fewer than
+   * `activeRuns` runs going: the `activeRuns` quota, checked and taken in one
+   * step. Every run is in its tenant's list from before it starts until it is
+   * deleted, so the list answers whether a run id is the tenant's.
+   */
+  reserve(entry: IndexEntry, activeRuns: number): Answer<null> {
+    const ended = TERMINAL_RUN_STATUSES.map(() => "?").join(", ");
+    const active = this.#sql
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM runs WHERE status NOT IN (${ended})`, ...TERMINAL_RUN_STATUSES)
+      .one().n;
+    if (active >= activeRuns) {
+      return refusal(
+        new EdgeswarmError("quota_exceeded", `this tenant has ${active} runs going, its most (activeRuns)`, {
+          details: { quota: "activeRuns", limit: activeRuns },
+          retryAfterS: 5,
+        }),
+      );
+    }
+    this.put({ ...entry, seq: 0 });
+    return { ok: true, value: null };
+  }
+
+  /** Whether `id` is one of this tenant's runs. */
+  owns(id: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM runs WHERE id = ?", id).toArray().length > 0;
+  }
+
+  /** Forgets a run (it was refused at creation, or its retention ended). */
+  remove(id: string): void {
+    this.#sql.exec("DELETE FROM runs WHERE id = ?", id);
   }
 
   put(entry: IndexEntry): void {

@@ -10,6 +10,7 @@ import type {
   RunView,
   WorkspaceFile,
 } from "@edgeswarm/shared";
+import { loadConfig, RUN_RETENTION_DAYS_DEFAULT } from "../config.ts";
 import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 import { WebhookOutbox } from "../webhooks/outbox.ts";
@@ -17,7 +18,7 @@ import { Bus } from "./bus.ts";
 import { Driver } from "./driver.ts";
 import { EventLog } from "./log.ts";
 import { nextAction } from "./loop.ts";
-import { applyEvent, foldRun, isTerminal, type RunState } from "./state.ts";
+import { applyEvent, emptyState, foldRun, isTerminal, type RunState } from "./state.ts";
 import { MAX_STREAMS, StreamHub } from "./streams.ts";
 import { runView } from "./view.ts";
 import { Workspace } from "./workspace.ts";
@@ -44,6 +45,8 @@ export class RunDO extends DurableObject<Env> {
   #reported: RunStatus | null = null;
   /** True while this instance's alarm drives the run (a new instance never is). */
   #driving = false;
+  /** True once the run was deleted at the end of its retention: this instance holds nothing any more. */
+  #expired = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,6 +60,7 @@ export class RunDO extends DurableObject<Env> {
       state: () => this.#state,
       append: (type, source, payload, idem) => this.#append(type, source, payload, idem),
       workspace: this.#workspace,
+      waitUntil: (work) => this.ctx.waitUntil(work),
     });
     this.#bus.subscribe("*", () => this.#streams.publish());
     this.#bus.subscribe("*", () => this.#reportStatus());
@@ -81,7 +85,7 @@ export class RunDO extends DurableObject<Env> {
   }
 
   #owns(tenant: string): boolean {
-    return this.#state.created !== null && this.#state.created.tenant === tenant;
+    return !this.#expired && this.#state.created !== null && this.#state.created.tenant === tenant;
   }
 
   #view(): RunView {
@@ -96,8 +100,8 @@ export class RunDO extends DurableObject<Env> {
    */
   #onFinished(e: RunEventOf<"run.finished">): void {
     const url = this.#state.created?.webhookUrl;
-    if (!url) return;
-    this.#webhooks.enqueue(url, this.#view(), e.at);
+    if (url) this.#webhooks.enqueue(url, this.#view(), e.at);
+    // The alarm now serves the webhook and the run's expiry (see #afterEnd).
     if (!this.#driving) this.ctx.waitUntil(this.#kick());
   }
 
@@ -221,7 +225,7 @@ export class RunDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (!this.#state.created) return;
-    if (isTerminal(this.#state.status)) return this.#deliverWebhook();
+    if (isTerminal(this.#state.status)) return this.#afterEnd();
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     this.#driving = true;
     let action: Awaited<ReturnType<Driver["drive"]>>;
@@ -231,7 +235,7 @@ export class RunDO extends DurableObject<Env> {
       this.#driving = false;
     }
     const s = this.#state;
-    if (isTerminal(s.status)) return this.#deliverWebhook();
+    if (isTerminal(s.status)) return this.#afterEnd();
     if (!s.created || !s.createdAt) {
       await this.ctx.storage.deleteAlarm();
       return;
@@ -242,16 +246,30 @@ export class RunDO extends DurableObject<Env> {
   }
 
   /**
-   * After the end, the alarm only serves the webhook: one attempt if one is
-   * due, then the alarm is set for the next (or cleared). Before the attempt
-   * the alarm is set past its timeout, so an attempt cut off by a restart is
-   * made again.
+   * After the end, the alarm serves the webhook and then the run's expiry. A
+   * webhook attempt is made if one is due, with the alarm first set past its
+   * timeout, so that an attempt cut off by a restart is made again. Once the
+   * retention period has passed, the run is deleted: its storage, and its
+   * line in the tenant's list.
    */
-  async #deliverWebhook(): Promise<void> {
-    const tenant = this.#state.created?.tenant ?? "";
-    await this.#webhooks.deliverDue(tenant, (at) => this.ctx.storage.setAlarm(at));
+  async #afterEnd(): Promise<void> {
+    const created = this.#state.created;
+    if (!created) return;
+    const config = await loadConfig(this.env).catch(() => null);
+    const retention = config?.runRetentionMs ?? RUN_RETENTION_DAYS_DEFAULT * 86_400_000;
+    const expiresAt = Date.parse(this.#state.finishedAt ?? this.#state.updatedAt ?? "") + retention;
+    if (Date.now() >= expiresAt) return this.#expire(created.tenant);
+    await this.#webhooks.deliverDue(created.tenant, (at) => this.ctx.storage.setAlarm(at));
     const next = this.#webhooks.nextAt();
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    await this.ctx.storage.setAlarm(Math.min(next ?? expiresAt, expiresAt));
+  }
+
+  /** Deletes the ended run for good. Its list entry goes first: from then on it answers 404. */
+  async #expire(tenant: string): Promise<void> {
+    await this.env.RUN_INDEX.getByName(tenant).remove(this.#id());
+    this.#expired = true;
+    this.#state = emptyState();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 }

@@ -20,6 +20,14 @@ export type Turn =
   | { kind: "reply"; reply: PayloadOf<"coder.replied">; seq: number }
   | { kind: "nudge"; message: string };
 
+/** How often a call's execution was tried again, since when, and when it may be next. */
+export interface ExecutionRetry {
+  attempt: number;
+  agentLost: number;
+  firstAt: number;
+  notBefore: number;
+}
+
 /**
  * Everything the loop needs to know about a run, folded from its event log
  * (see {@link foldRun}). Pure data: the loop decides from it, the view shows it.
@@ -48,7 +56,7 @@ export interface RunState {
   /** Model retries in a row, for the role that is failing. */
   modelRetries: { role: "planner" | "coder"; attempt: number; notBefore: number } | null;
   /** Execution retries of the pending call. */
-  executionRetries: Map<string, { attempt: number; agentLost: number; firstAt: number; notBefore: number }>;
+  executionRetries: Map<string, ExecutionRetry>;
   /** The last execution that ran, for the run's result. */
   lastExecution: PayloadOf<"execution.finished"> | null;
   /** Workspace paths written by executions during the run. */
