@@ -10,9 +10,24 @@ export default defineConfig({
         },
       },
       {
+        // The Durable Objects and the app in workerd, with simulated agents: no Docker.
+        test: {
+          name: "workerd",
+          include: ["test/workerd/**/*.test.ts"],
+          // After the unit tests and before the Docker suites, never beside them: several time things.
+          sequence: { groupOrder: 1 },
+          setupFiles: ["test/harness/failure-logs.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/workerd/**"],
+          sequence: { groupOrder: 2 },
           globalSetup: ["test/harness/global-setup.ts"],
           setupFiles: ["test/harness/failure-logs.ts"],
           // The suites share one Docker engine and two cores: one file at a time.

@@ -3,6 +3,7 @@ import { ConfigError, parseConfig, USAGE } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { Executor } from "./executor.ts";
 import { HealthMonitor } from "./health.ts";
+import { holdIdLock, IdInUse } from "./id-lock.ts";
 import { createLogger } from "./log.ts";
 import { DockerRuntime, loadRunnerSource } from "./runtime/docker.ts";
 
@@ -28,6 +29,16 @@ async function main(): Promise<number> {
   if (config === "help") {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+
+  try {
+    await holdIdLock(config.agentId);
+  } catch (err) {
+    if (err instanceof IdInUse) {
+      log.error(err.message);
+      return 2;
+    }
+    throw err;
   }
 
   const docker = new Docker();

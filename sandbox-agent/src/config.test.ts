@@ -26,6 +26,22 @@ describe("parseConfig", () => {
     });
   });
 
+  it("refuses http:// to another host, which would carry the token in the clear, unless --insecure", () => {
+    expect(() => parseConfig(["--url", "http://edge.example", "--token", "t0ken-secret"], {})).toThrow(
+      /unencrypted; use https:\/\/, or pass --insecure/,
+    );
+    expect(() => parseConfig(["--url", "ws://10.0.0.5:8787", "--token", "t0ken-secret"], {})).toThrow(ConfigError);
+    for (const url of ["http://127.0.0.1:8787", "http://localhost:8787", "http://[::1]:8787", "http://127.3.2.1"]) {
+      expect(parseConfig(["--url", url, "--token", "t0ken-secret", "--id", "a"], {}), url).toMatchObject({});
+    }
+    expect(parseConfig(["--url", "http://edge.example", "--token", "t", "--id", "a", "--insecure"], {})).toMatchObject(
+      {},
+    );
+    expect(
+      parseConfig(["--url", "http://edge.example", "--token", "t", "--id", "a"], { EDGESWARM_INSECURE: "1" }),
+    ).toMatchObject({});
+  });
+
   it("reads the environment when flags are absent, and flags win", () => {
     const env = {
       EDGESWARM_URL: "http://127.0.0.1:8787",

@@ -25,7 +25,9 @@ export const USAGE = `edgeswarm-agent: runs edgeswarm sandboxes on this Docker h
 Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
 
   --url URL          the Worker, e.g. https://edgeswarm.example.com    EDGESWARM_URL
-  --token TOKEN      the agent token for this pool                     EDGESWARM_AGENT_TOKEN
+                     (http:// only for this host, unless --insecure)
+  --token TOKEN      the agent token for this pool; a flag shows in    EDGESWARM_AGENT_TOKEN
+                     \`ps\` to every user here: prefer the variable
   --pool NAME        the pool (must match the token's; default: it)    EDGESWARM_POOL
   --id NAME          this agent's id; stable across restarts, unique   EDGESWARM_AGENT_ID
                      per host (default: the host name)
@@ -37,6 +39,9 @@ Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
   --warm L=N         warm containers kept ready for language L's       EDGESWARM_WARM (L=N,...)
                      image (or name the image); repeatable; 0 turns
                      warming off (default: the capacity, per image)
+  --insecure         allow an http:// or ws:// --url to another host:   EDGESWARM_INSECURE=1
+                     the token and every program then cross the
+                     network unencrypted
   -h, --help         this text
 
 The Docker engine is found as dockerode finds it: DOCKER_HOST, else /var/run/docker.sock.`;
@@ -78,6 +83,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
       label: { type: "string", multiple: true },
       runtime: { type: "string" },
       warm: { type: "string", multiple: true },
+      insecure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -93,6 +99,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   }
   if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
     throw new ConfigError(`--url must be http(s) or ws(s), not ${url.protocol}`);
+  }
+  const insecure = values.insecure === true || env.EDGESWARM_INSECURE === "1";
+  if ((url.protocol === "http:" || url.protocol === "ws:") && !isLoopback(url.hostname) && !insecure) {
+    throw new ConfigError(
+      `--url ${url.protocol}// to ${url.hostname} would send the agent token and every program unencrypted; ` +
+        "use https://, or pass --insecure if that is really meant",
+    );
   }
 
   const token = values.token ?? env.EDGESWARM_AGENT_TOKEN;
@@ -145,6 +158,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     runtime: values.runtime ?? env.EDGESWARM_RUNTIME,
     warm,
   };
+}
+
+/** Whether a URL's host is this machine: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** The WebSocket URL agents dial: `<url>/v1/agents/connect`, ws(s) scheme. */

@@ -113,10 +113,12 @@ export class Connection {
     }
     const frame = parsed.frame;
     switch (frame.type) {
-      case "worker.welcome":
+      case "worker.welcome": {
         this.#backoff.reset();
+        this.#executor.capacity = frame.capacity;
+        const cut = frame.capacity < this.#config.capacity ? `, cut from ${this.#config.capacity} by its token` : "";
         this.#log.info(
-          `connected to pool '${frame.pool}' as ${this.#config.agentId} (capacity ${this.#config.capacity})`,
+          `connected to pool '${frame.pool}' as ${this.#config.agentId} (capacity ${frame.capacity}${cut})`,
         );
         clearInterval(this.#heartbeat);
         this.#heartbeat = setInterval(() => {
@@ -124,8 +126,16 @@ export class Connection {
           this.heartbeat();
         }, frame.heartbeatMs);
         return;
-      case "exec.start":
-        return this.#executor.start(frame, (out) => this.#send(out));
+      }
+      case "exec.start": {
+        const ws = this.#ws;
+        return this.#executor.start(frame, (text) => {
+          // Frames of an execution go on the connection that leased it, never a later one.
+          if (this.#ws === ws && ws?.readyState === WebSocket.OPEN) ws.send(text);
+        });
+      }
+      case "exec.credit":
+        return this.#executor.credit(frame.executionId, frame.chars);
       case "exec.cancel":
         return this.#executor.cancel(frame.executionId);
       case "drain":
@@ -145,7 +155,9 @@ export class Connection {
     clearInterval(this.#heartbeat);
     this.#executor.cancelAll();
     if (this.#stopped) return;
-    if (code === CLOSE_CODES.incompatibleVersion) return this.#fatal(`the Worker refused this agent: ${reason}`);
+    if (code === CLOSE_CODES.incompatibleVersion || code === CLOSE_CODES.idInUse) {
+      return this.#fatal(`the Worker refused this agent: ${reason}`);
+    }
     this.#log.info(`disconnected (${code}${reason ? ` ${reason}` : ""})`);
     this.#reconnect();
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { basename } from "node:path";
-import { LineLog } from "./wait.ts";
+import { LineLog, within } from "./wait.ts";
 
 function groupAlive(pgid: number): boolean {
   try {
@@ -56,15 +56,17 @@ export class Proc {
     if (!pgid) return this.exited;
     if (!groupAlive(pgid)) return this.exited;
     process.kill(-pgid, signal);
-    const code = await this.exited;
-    // Processes outside our own children give no exit event; poll the group, bounded.
     const deadline = Date.now() + timeoutMs;
+    const code = await within(this.exited, timeoutMs, `${this.name} to exit`).catch(() => "late" as const);
+    // Processes outside our own children give no exit event; poll the group, bounded.
     while (groupAlive(pgid)) {
-      if (Date.now() > deadline) {
-        process.kill(-pgid, "SIGKILL");
-        if (Date.now() > deadline + 5_000) throw new Error(`process group ${pgid} did not exit`);
-      }
+      if (code === "late" || Date.now() > deadline) process.kill(-pgid, "SIGKILL");
+      if (Date.now() > deadline + 5_000) throw new Error(`process group ${pgid} did not exit`);
       await new Promise((r) => setTimeout(r, 20));
+    }
+    if (code === "late") {
+      const last = this.log.all.slice(-15).join("\n");
+      throw new Error(`${this.name} did not exit within ${timeoutMs} ms of ${signal}, so was killed; last output:\n${last}`);
     }
     return code;
   }

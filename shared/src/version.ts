@@ -2,8 +2,11 @@
  * The agent wire protocol version. An agent whose `hello` names another version
  * is refused with close code {@link CLOSE_CODES.incompatibleVersion}.
  * Bump it on any change a peer of the old version would misread.
+ *
+ * 2: exec.accepted acknowledges each exec.start; returned files travel as
+ * exec.file pieces; output and files are flow-controlled (window, exec.credit).
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The version of this release of edgeswarm, reported by agents and /healthz. */
 export const EDGESWARM_VERSION = "0.1.0";
@@ -22,4 +25,6 @@ export const CLOSE_CODES = {
   replaced: 4003,
   /** The agent missed its heartbeats. */
   heartbeatTimeout: 4004,
+  /** The agent id is connected with another agent token: ids belong to the token that holds them. */
+  idInUse: 4005,
 } as const;

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readUntilStdout } from "../harness/api.ts";
+import { docker } from "../harness/docker.ts";
 import { AGENT_SECRET, TENANTS } from "../harness/stack.ts";
 import {
   type AbuseStack,
@@ -308,6 +310,75 @@ describe.each(RUNTIMES)("isolation under %s", (runtime) => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("runs each sandbox with every layer set, as Docker itself reports it of a live one", async () => {
+    const stop = new AbortController();
+    const events = s.api.stream(
+      { language: "python", code: "import time\nprint('up', flush=True)\ntime.sleep(60)", limits: { pids: 40 } },
+      stop.signal,
+    );
+    let first = await events.next();
+    while (first.value?.type === "queued") first = await events.next();
+    if (first.value?.type !== "started") throw new Error(`expected started, got ${JSON.stringify(first.value)}`);
+    const id = first.value.id;
+    await readUntilStdout(events, "up"); // the program, so its container, is running
+    const container = await s.containers.executionContainer(id);
+    const info = await docker.getContainer(container).inspect();
+    const host = info.HostConfig;
+    expect(host.NetworkMode).toBe("none");
+    expect((info.Config as { NetworkDisabled?: boolean }).NetworkDisabled).toBe(true);
+    expect(host.CapDrop).toEqual(["ALL"]);
+    expect(host.CapAdd).toEqual(["SETUID", "SETGID", "SETPCAP"]);
+    expect(host.SecurityOpt).toEqual(["no-new-privileges"]);
+    expect(host.Privileged).toBe(false);
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(["/tmp", "/workspace"]);
+    expect(host.Binds ?? []).toEqual([]);
+    expect(info.Mounts.filter((m) => m.Type !== "tmpfs")).toEqual([]);
+    expect(host.Memory).toBe(256 * 1024 * 1024);
+    expect(host.MemorySwap).toBe(host.Memory);
+    expect(host.NanoCpus).toBe(1e9);
+    expect(host.PidsLimit).toBe(runtime === "runsc" ? 64 + 32 * 40 : 40);
+    expect(host.Ulimits).toContainEqual({ Name: "core", Soft: 0, Hard: 0 });
+    expect(host.Runtime).toBe(runtime);
+    expect(info.Config.Env?.sort()).toEqual(["LANG=C.UTF-8", expect.stringMatching(/^PATH=/)]);
+    expect(info.State.Running).toBe(true);
+    stop.abort(); // the caller leaves: the sandbox is killed
+    await events.return(undefined).catch(() => {});
+    await s.containers.executionGone(id, 20_000);
+  });
+
+  it("gives each of many executions started at once its own container, and each only its own output", async () => {
+    const n = 8;
+    const tokens = Array.from({ length: n }, (_, i) => `token-${i}-${Math.random().toString(36).slice(2)}`);
+    const results = await Promise.all(
+      tokens.map((token) =>
+        s.api.execute({
+          language: "python",
+          code: "import os, sys, time\nopen('mine.txt', 'w').write(sys.argv[1])\ntime.sleep(0.3)\nprint(open('mine.txt').read(), sorted(os.listdir('.')))",
+          args: [token],
+          queueTimeoutMs: 120_000,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.stdout)).toEqual(tokens.map((t) => `${t} ['main.py', 'mine.txt']\n`));
+    expect(results.map((r) => r.files)).toEqual(
+      tokens.map((t) => [{ path: "mine.txt", content: t, encoding: "utf8" }]),
+    );
+    const containers = await Promise.all(results.map((r) => s.containers.executionContainer(r.id)));
+    expect(new Set(containers).size).toBe(n);
+    for (const r of results) await s.containers.executionGone(r.id);
+  });
+
+  it("leaves a crashing program no core file, and no limit to raise it by", async () => {
+    const result = await executeAndClean(s, {
+      language: "bash",
+      code: "ulimit -c; ulimit -Hc; ulimit -c unlimited 2>/dev/null || echo refused; kill -SEGV $$",
+    });
+    expect(result).toMatchObject({ status: "failed", exitCode: null, signal: "SIGSEGV" });
+    expect(result.stdout).toBe("0\n0\nrefused\n");
+    expect(result.files).toEqual([]);
   });
 
   it("still serves a benign execution, then stops clean", () => closeAndCheck(s));

@@ -105,7 +105,8 @@ const median = (values: number[]) => {
 
 describe("the pool's queue", () => {
   it("runs a burst of 200 on 8 slots, each with its own output, and serves another tenant within about one execution", async () => {
-    const program = (token: string) => `import time\ntime.sleep(0.5)\nprint(${JSON.stringify(token)})`;
+    // A second's work each: the slots, not the host's rate of making containers, set the pace.
+    const program = (token: string) => `import time\ntime.sleep(1)\nprint(${JSON.stringify(token)})`;
     const burst = Array.from({ length: 200 }, (_, i) =>
       streamed(stack.api, { language: "python", code: program(`a-${i}`), queueTimeoutMs: 300_000 }),
     );

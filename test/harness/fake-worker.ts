@@ -24,7 +24,10 @@ import { type WebSocket, WebSocketServer } from "ws";
 /** One execution's answer, with when its exec.start was sent and its exec.finished arrived (performance.now()). */
 export interface Finished {
   executionId: ExecutionId;
+  /** The agent's outcome, with the files its exec.file pieces carried. */
   outcome: ExecutionOutcome;
+  /** When its exec.accepted arrived. */
+  acceptedAt: number;
   stdout: string;
   stderr: string;
   sentAt: number;
@@ -40,11 +43,16 @@ export interface HealthWindow {
 interface Pending {
   stdout: string;
   stderr: string;
+  files: { path: string; encoding: "utf8" | "base64"; content: string; complete: boolean }[];
   nextSeq: number;
   sentAt: number;
+  acceptedAt: number;
   resolve(finished: Finished): void;
   reject(err: Error): void;
 }
+
+/** The window each execution starts with (the real Worker's largest). */
+const WINDOW_CHARS = 1024 * 1024;
 
 export class FakeWorker {
   readonly #server: WebSocketServer;
@@ -112,6 +120,7 @@ export class FakeWorker {
         args: [],
         env: {},
         limits: DEFAULT_LIMITS,
+        window: WINDOW_CHARS,
       }),
     );
     const { promise, resolve, reject } = Promise.withResolvers<Finished>();
@@ -135,8 +144,10 @@ export class FakeWorker {
     this.#pending.set(executionId, {
       stdout: "",
       stderr: "",
+      files: [],
       nextSeq: 0,
       sentAt,
+      acceptedAt: 0,
       resolve: settle(resolve),
       reject: settle(reject),
     });
@@ -178,6 +189,8 @@ export class FakeWorker {
           protocolVersion: PROTOCOL_VERSION,
           pool: "bench",
           heartbeatMs: this.#heartbeatMs,
+          ackTimeoutMs: 3_000,
+          capacity: frame.capacity,
         });
         return this.#hello.resolve(frame);
       case "agent.heartbeat": {
@@ -188,12 +201,26 @@ export class FakeWorker {
         this.health.push({ at: receivedAt, health: frame.health });
         return this.onHealth(frame.health);
       }
-      case "exec.output": {
+      case "exec.accepted": {
+        const p = this.#pending.get(frame.executionId);
+        if (p) p.acceptedAt = receivedAt;
+        return;
+      }
+      case "exec.output":
+      case "exec.file": {
         const p = this.#pending.get(frame.executionId);
         if (!p) return;
-        if (frame.seq !== p.nextSeq) this.violations.push(`exec.output seq ${frame.seq}, expected ${p.nextSeq}`);
+        if (frame.seq !== p.nextSeq) this.violations.push(`${frame.type} seq ${frame.seq}, expected ${p.nextSeq}`);
         p.nextSeq = frame.seq + 1;
-        p[frame.stream] += frame.data;
+        if (frame.type === "exec.output") p[frame.stream] += frame.data;
+        else {
+          const open = p.files.at(-1);
+          if (open && !open.complete && open.path === frame.path) open.content += frame.data;
+          else p.files.push({ path: frame.path, encoding: frame.encoding, content: frame.data, complete: false });
+          (p.files.at(-1) as { complete: boolean }).complete = !frame.more;
+        }
+        // Take everything at once: the window is given back as soon as a frame arrives.
+        this.#send(ws, { type: "exec.credit", executionId: frame.executionId, chars: text.length });
         return;
       }
       case "exec.finished": {
@@ -201,10 +228,14 @@ export class FakeWorker {
         if (!p) return;
         this.#pending.delete(frame.executionId);
         if (frame.seq !== p.nextSeq) this.violations.push(`exec.finished seq ${frame.seq}, expected ${p.nextSeq}`);
-        const { stdout, stderr, sentAt } = p;
+        const { stdout, stderr, sentAt, acceptedAt } = p;
+        const files = p.files
+          .filter((f) => f.complete)
+          .map(({ path, encoding, content }) => ({ path, encoding, content }));
         return p.resolve({
           executionId: frame.executionId,
-          outcome: frame.outcome,
+          outcome: { ...frame.outcome, files },
+          acceptedAt,
           stdout,
           stderr,
           sentAt,

@@ -80,8 +80,10 @@ export async function startStack(
       return found;
     },
     async stop() {
-      await Promise.all(started.map((a) => a.stop("SIGTERM")));
+      // Every agent and the Worker are stopped, even when one of them fails to.
+      const stopped = await Promise.allSettled(started.map((a) => a.stop("SIGTERM")));
       await worker.stop();
+      for (const result of stopped) if (result.status === "rejected") throw result.reason;
     },
   };
 }

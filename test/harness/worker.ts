@@ -11,6 +11,8 @@ export interface WorkerConfig {
   /** Agent token → pool (or the pool and the token's most capacity). */
   agentTokens: Record<string, string | { pool: string; maxCapacity?: number }>;
   vars?: Record<string, string>;
+  /** Another Worker's wrangler.toml, e.g. the test Worker's (test/workerd/); the project's own by default. */
+  wranglerConfig?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export class WorkerProcess {
       envFile,
       persistTo: join(this.dir, "state"),
       logDir: join(this.dir, "logs"),
+      ...(this.config.wranglerConfig ? { config: this.config.wranglerConfig } : {}),
     });
   }
 

@@ -107,6 +107,8 @@ export function containerSpec(
     Ulimits: [
       { Name: "nofile", Soft: LIMITS.openFiles.max, Hard: LIMITS.openFiles.max },
       { Name: "fsize", Soft: LIMITS.fileSizeMb.max * MiB, Hard: LIMITS.fileSizeMb.max * MiB },
+      // No core files: a crashing program must not hand up to memoryMb to the host's core handler.
+      { Name: "core", Soft: 0, Hard: 0 },
     ],
     // Output travels over attach only; the default json-file log would keep a
     // copy of every flood on the host's disk.

@@ -17,7 +17,7 @@ import {
 import { type ExitInfo, FrameParser, type RunnerFrame } from "./frames.ts";
 import { bareOutcome, outcomeFromExit, ReturnedFiles } from "./outcome.ts";
 import { CappedDecoder } from "./output.ts";
-import { LABELS, type OutputSink, type RunSpec, type SandboxRuntime } from "./runtime.ts";
+import { LABELS, type OutputGate, type OutputSink, type RunSpec, type SandboxRuntime } from "./runtime.ts";
 import { removeContainer, Sandbox } from "./sandbox.ts";
 import { WarmPool } from "./warm-pool.ts";
 
@@ -102,12 +102,12 @@ export class DockerRuntime implements SandboxRuntime {
     return this.#pool.ready;
   }
 
-  async run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome> {
+  async run(spec: RunSpec, sink: OutputSink, signal: AbortSignal, gate?: OutputGate): Promise<ExecutionOutcome> {
     const begun = performance.now();
     try {
-      let outcome = await this.#run(spec, sink, signal, begun, true);
+      let outcome = await this.#run(spec, sink, signal, begun, true, gate);
       // A warm container that died unseen just before it was taken: the program never ran.
-      if (outcome === WARM_CONTAINER_LOST) outcome = await this.#run(spec, sink, signal, begun, false);
+      if (outcome === WARM_CONTAINER_LOST) outcome = await this.#run(spec, sink, signal, begun, false, gate);
       if (outcome === WARM_CONTAINER_LOST) throw new Error("a cold container cannot be lost as warm");
       return outcome;
     } catch (err) {
@@ -121,6 +121,7 @@ export class DockerRuntime implements SandboxRuntime {
     signal: AbortSignal,
     begun: number,
     mayTakeWarm: boolean,
+    gate: OutputGate | undefined,
   ): Promise<ExecutionOutcome | typeof WARM_CONTAINER_LOST> {
     if (signal.aborted) return { ...bareOutcome("cancelled", 0), signal: null }; // nothing ran
     const shape = shapeOf(spec.limits);
@@ -256,6 +257,13 @@ export class DockerRuntime implements SandboxRuntime {
       sandbox = await opening;
       if (settled) return;
       sandbox.ended.then(() => onLost().catch((err) => fail(`sandbox runtime failed: ${String(err)}`)));
+      if (gate) {
+        const box = sandbox;
+        gate.onHold = (held) => {
+          if (!settled) box.hold(held);
+        };
+        if (gate.held) box.hold(true);
+      }
       sandbox.bind(onRunnerStdout);
       sandbox.send(runnerRequest(spec, this.#opts.runtime));
     })();

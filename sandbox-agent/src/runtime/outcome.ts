@@ -49,7 +49,11 @@ export class ReturnedFiles {
     if (file.bytes > this.#caps.returnedFileBytes || this.#total > this.#caps.returnedTotalBytes) this.#drop(file);
   }
 
-  /** Complete files, as UTF-8 text when their bytes are valid UTF-8, else base64. */
+  /**
+   * Complete files: as UTF-8 text when their bytes are valid UTF-8 and JSON
+   * carries the text in no more characters than it would the base64 (control
+   * characters take six each), else as base64.
+   */
   list(): WorkspaceFile[] {
     if (this.#open) this.#drop(this.#open);
     this.#open = null;
@@ -57,9 +61,12 @@ export class ReturnedFiles {
       .filter((f) => !f.dropped)
       .map((f) => {
         const bytes = Buffer.concat(f.parts, f.bytes);
-        return isUtf8(bytes)
-          ? { path: f.path, content: bytes.toString("utf8"), encoding: "utf8" }
-          : { path: f.path, content: bytes.toString("base64"), encoding: "base64" };
+        const base64Chars = Math.ceil(bytes.length / 3) * 4;
+        if (isUtf8(bytes)) {
+          const text = bytes.toString("utf8");
+          if (JSON.stringify(text).length - 2 <= base64Chars) return { path: f.path, content: text, encoding: "utf8" };
+        }
+        return { path: f.path, content: bytes.toString("base64"), encoding: "base64" };
       });
   }
 

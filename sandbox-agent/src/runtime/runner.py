@@ -320,7 +320,11 @@ class Execution:
         }
         self.env.update({str(k): str(v) for k, v in self.req.get("env", {}).items()})
         self.stdin = base64.b64decode(self.req.get("stdin_b64") or "", validate=True)
-        self.rlimits = {"RLIMIT_NOFILE": int(self.req["open_files"]), "RLIMIT_FSIZE": int(self.req["file_size_bytes"])}
+        self.rlimits = {
+            "RLIMIT_NOFILE": int(self.req["open_files"]),
+            "RLIMIT_FSIZE": int(self.req["file_size_bytes"]),
+            "RLIMIT_CORE": 0,  # a crash leaves no core for the host's core handler (the container sets it too)
+        }
         if self.req.get("max_processes") is not None:
             self.rlimits["RLIMIT_NPROC"] = int(self.req["max_processes"])
 
@@ -502,7 +506,7 @@ class Execution:
         code = sig = None
         if self.status is not None:
             if os.WIFSIGNALED(self.status):
-                sig = signal.Signals(os.WTERMSIG(self.status)).name
+                sig = signal_name(os.WTERMSIG(self.status))
             else:
                 code = os.waitstatus_to_exitcode(self.status)
         ended = self.ended if self.ended is not None else time.monotonic()
@@ -516,6 +520,16 @@ class Execution:
             "files_truncated": self.files_truncated,
             "duration_ms": round((ended - self.started) * 1000, 1),
         }
+
+
+def signal_name(number):
+    """SIGSEGV, SIGRTMIN+6, ...: realtime signals have no name of their own in Python."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+            return "SIGRTMIN" if number == signal.SIGRTMIN else f"SIGRTMIN+{number - signal.SIGRTMIN}"
+        return f"SIG{number}"
 
 
 def returnable_path(rel):

@@ -1,7 +1,18 @@
 import type { ExecStart, ExecutionOutcome, Language } from "@edgeswarm/shared";
 
 /** What a runtime needs to run one execution: the exec.start frame and the image. */
-export type RunSpec = Omit<ExecStart, "type"> & { image: string };
+export type RunSpec = Omit<ExecStart, "type" | "window"> & { image: string };
+
+/**
+ * Lets the agent hold a sandbox's output while it cannot send it on (the
+ * Worker's window for the execution is spent): the runtime stops reading the
+ * container's output while `held`, so the program waits on its own writes.
+ */
+export interface OutputGate {
+  readonly held: boolean;
+  /** Called when `held` changes. */
+  onHold: (held: boolean) => void;
+}
 
 /** Receives output in order, already decoded to text (invalid UTF-8 becomes U+FFFD). */
 export type OutputSink = (stream: "stdout" | "stderr", data: string) => void;
@@ -17,7 +28,7 @@ export interface SandboxRuntime {
    * failure is `status: "error"` with `error.code: "sandbox_error"`. Aborting
    * `signal` kills the sandbox and resolves `status: "cancelled"`.
    */
-  run(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome>;
+  run(spec: RunSpec, sink: OutputSink, signal: AbortSignal, gate?: OutputGate): Promise<ExecutionOutcome>;
   /**
    * Removes every sandbox labelled with this agent id that this runtime does
    * not hold (warm or running): at start, an earlier life's leftovers; later,

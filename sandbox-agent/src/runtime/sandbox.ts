@@ -96,6 +96,12 @@ export class Sandbox {
     );
   }
 
+  /** Stops reading the container's output (the program then waits on its writes), or goes on again. */
+  hold(held: boolean): void {
+    if (held) this.#stream.pause();
+    else this.#stream.resume();
+  }
+
   kill(): void {
     this.container.kill().catch(() => {}); // already stopped is fine: removal follows anyway
   }

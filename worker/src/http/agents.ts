@@ -33,5 +33,7 @@ export const agentConnect = new Hono<AppEnv>().get("/", async (c) => {
     if (value) headers.set(name, value);
   }
   headers.set(CONNECT_HEADERS.pool, grant.pool);
+  headers.set(CONNECT_HEADERS.tokenId, grant.tokenId);
+  headers.set(CONNECT_HEADERS.maxCapacity, String(grant.maxCapacity));
   return c.env.POOL.getByName(grant.pool).fetch("https://pool.internal/connect", { headers });
 });

@@ -8,6 +8,10 @@ export interface SocketState {
   /** Random per connection: leases name the connection, not just the agent id. */
   connId: string;
   pool: string;
+  /** The agent token it connected with (a non-secret id): an agent id belongs to the token that holds it. */
+  tokenId: string;
+  /** The most capacity the token allows. */
+  maxCapacity: number;
   connectedAt: number;
   lastSeen: number;
   badFrames: number;
@@ -23,6 +27,10 @@ export interface AgentInfo {
   images: Partial<Record<Language, string>>;
   reportedInFlight: number;
   draining: boolean;
+  /** It has acknowledged a lease: until then it may hold only one at a time. */
+  trusted: boolean;
+  /** It let a lease go unacknowledged and has not spoken since: it gets nothing. */
+  benched: boolean;
   health?: AgentHealth;
 }
 
@@ -40,15 +48,17 @@ export function writeState(ws: WebSocket, state: SocketState): void {
   ws.serializeAttachment({ edgeswarm: state } satisfies Attachment);
 }
 
-export function agentFromHello(hello: Hello): AgentInfo {
+export function agentFromHello(hello: Hello, maxCapacity: number): AgentInfo {
   return {
     id: hello.agentId,
     version: hello.version,
-    capacity: hello.capacity,
+    capacity: Math.min(hello.capacity, maxCapacity),
     labels: hello.labels,
     images: hello.images,
     reportedInFlight: hello.inFlight,
     draining: false,
+    trusted: false,
+    benched: false,
   };
 }
 

@@ -53,6 +53,9 @@ class Collector extends RpcTarget implements ExecutionSink {
           file.complete = !event.more;
           break;
         }
+        case "file_dropped":
+          this.#files.delete(event.path);
+          break;
         case "queued":
           break;
       }

@@ -1,4 +1,5 @@
 import type {
+  ExecFile,
   ExecFinished,
   ExecOutput,
   ExecStart,
@@ -7,8 +8,10 @@ import type {
   Language,
   WorkerFrame,
 } from "@edgeswarm/shared";
+import { MAX_FRAME_BYTES } from "@edgeswarm/shared";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
-import { cancelledOutcome, failedOutcome, filePieces } from "./outcomes.ts";
+import { LeaseBounds } from "./bounds.ts";
+import { cancelledOutcome, failedOutcome } from "./outcomes.ts";
 import { EventPump } from "./pump.ts";
 import { FairQueue } from "./queue.ts";
 import type { ExecuteInput, ExecutionSink, TenantRef } from "./rpc.ts";
@@ -16,19 +19,31 @@ import { pickAgent } from "./scheduler.ts";
 
 /** An execution the agent never finishes fails `execution_lost` this long after its own timeout. */
 export const EXECUTION_GRACE_MS = 30_000;
+/** An agent answers exec.start with exec.accepted within this, or the execution goes to another agent. */
+export const ACK_TIMEOUT_MS = 3_000;
+/** A caller that takes none of an execution's events for this long is too slow: the execution is cancelled. */
+export const CLIENT_STALL_MS = 10_000;
 /**
- * How often the callers of running executions are sent a keep-alive: how a
- * caller that vanished without cancelling (its Worker died) is noticed.
+ * How often callers are pinged and stalls looked for. A ping is how a caller
+ * that vanished without cancelling (its Worker died) is noticed.
  */
 export const CALLER_PING_MS = 2_000;
 /** Most waiting callers pinged per tick: 10,000 waiting are each pinged every 100 s, not 5,000 times a second. */
 const WAITING_PINGS_PER_TICK = 200;
+/**
+ * What the pool holds of events its callers have not taken, in characters of
+ * the agents' frames: each execution gets a share as its window, between the
+ * bounds below, so that the pool's memory stays bounded whatever callers do.
+ */
+export const POOL_WINDOW_CHARS = 32 * 1024 * 1024;
+export const MAX_WINDOW_CHARS = 1024 * 1024;
+export const MIN_WINDOW_CHARS = 64 * 1024;
 
 /** A connected agent as the dispatcher sees it. */
 export interface AgentSlot {
   connId: string;
   agentId: string;
-  /** The executions it may hold at once; 0 while it takes nothing new (draining). */
+  /** The executions it may hold at once; 0 while it takes nothing new (draining, or silent). */
   capacity: number;
   /** What the agent last said it runs (executions from before this object woke count too). */
   reportedInFlight: number;
@@ -40,6 +55,10 @@ export interface AgentDirectory {
   slots(): AgentSlot[];
   /** Sends a frame to a connection; false if it is gone. */
   send(connId: string, frame: WorkerFrame): boolean;
+  /** The connection acknowledged a lease: it may have its full capacity. */
+  trust(connId: string): void;
+  /** The connection let a lease go unacknowledged: it gets nothing until it speaks again. */
+  bench(connId: string): void;
 }
 
 interface Lease {
@@ -47,7 +66,12 @@ interface Lease {
   agentId: string;
   /** The seq the next frame from the agent must carry. */
   nextSeq: number;
+  acked: boolean;
+  /** Until exec.accepted; then until the execution's own timeout and grace. */
   timer: ReturnType<typeof setTimeout>;
+  bounds: LeaseBounds;
+  /** Characters of window the agent may still spend: it may overdraw by one frame, never more. */
+  window: number;
 }
 
 /** One execution from the moment its caller asks until its caller has the answer. */
@@ -57,17 +81,22 @@ interface Job {
   readonly quota: TenantRef;
   readonly input: ExecuteInput;
   readonly pump: EventPump;
+  /** When it stops waiting for a slot (ms since the epoch). */
+  readonly waitUntil: number;
   /** Set while it waits in the queue. */
   queueTimer?: ReturnType<typeof setTimeout>;
   /** Set once an agent holds it. */
   lease?: Lease;
+  /** Connections that let it go unacknowledged: it is never offered to them again. */
+  avoid?: Set<string>;
   settle(answer: Answer<ExecutionSummary>): void;
 }
 
 /**
  * The executions of one pool, waiting and running: the fair queue in front of
- * the agents, each tenant's quotas, the leases, and how every execution ends.
- * Every execution ends with exactly one answer to its caller, whatever fails.
+ * the agents, each tenant's quotas, the leases and their acknowledgement, the
+ * flow of events to callers, and how every execution ends. Every execution
+ * ends with exactly one answer to its caller, whatever fails.
  */
 export class Dispatcher {
   readonly #dir: AgentDirectory;
@@ -76,8 +105,9 @@ export class Dispatcher {
   /** Leased executions per tenant, and per connection. */
   readonly #byTenant = new Map<string, number>();
   readonly #byConn = new Map<string, number>();
-  /** The quotas each waiting tenant was last sent with. */
+  /** The quotas each tenant with executions here was last sent with. */
   readonly #quotas = new Map<string, TenantRef>();
+  #leased = 0;
   #pinger: ReturnType<typeof setInterval> | undefined;
   #pingCursor = 0;
 
@@ -118,6 +148,7 @@ export class Dispatcher {
       tenant: input.tenant.id,
       quota: input.tenant,
       input,
+      waitUntil: Date.now() + input.queueTimeoutMs,
       pump: new EventPump(sink, () => this.#end(job, cancelledOutcome(), "the caller went away")),
       settle: (answer) => {
         if (settled) return;
@@ -138,7 +169,7 @@ export class Dispatcher {
         this.#queue.remove(job);
         job.settle(refusal(why));
       } else {
-        job.queueTimer = setTimeout(() => this.#timeOut(job), input.queueTimeoutMs);
+        this.#waitInQueue(job);
         job.pump.push({ type: "queued", position });
       }
     }
@@ -173,6 +204,11 @@ export class Dispatcher {
     return new EdgeswarmError("no_capacity", "every sandbox agent in this pool is at capacity", { retryAfterS: 1 });
   }
 
+  /** Waits out the rest of its queue wait; at least `minMs` (a job put back after a lease that failed it). */
+  #waitInQueue(job: Job, minMs = 0): void {
+    job.queueTimer = setTimeout(() => this.#timeOut(job), Math.max(minMs, job.waitUntil - Date.now()));
+  }
+
   #timeOut(job: Job): void {
     if (!this.#queue.remove(job)) return;
     job.queueTimer = undefined;
@@ -195,53 +231,99 @@ export class Dispatcher {
 
   /** Leases waiting executions while some fit: tenants in turn, each in order. */
   #dispatch(): void {
+    if (this.#queue.size === 0) return;
+    // The agents once per pass (a pool may have hundreds); each lease made counts on its agent.
+    const candidates = this.#dir.slots().map((slot) => ({
+      ref: slot,
+      agentId: slot.agentId,
+      capacity: slot.capacity,
+      inFlight: Math.max(this.leasedOn(slot.connId), slot.reportedInFlight),
+      languages: slot.languages,
+    }));
+    if (candidates.length === 0) return;
     for (;;) {
-      const candidates = this.#dir.slots().map((slot) => ({
-        ref: slot,
-        agentId: slot.agentId,
-        capacity: slot.capacity,
-        inFlight: Math.max(this.leasedOn(slot.connId), slot.reportedInFlight),
-        languages: slot.languages,
-      }));
-      if (candidates.length === 0) return;
-      let chosen: AgentSlot | undefined;
+      let chosen: (typeof candidates)[number] | undefined;
       const job = this.#queue.take(
         (tenant) => this.#tenantMayRun(tenant),
         (j) => {
-          const pick = pickAgent(candidates, j.input.spec.language);
-          chosen = pick.ok ? pick.candidate.ref : undefined;
+          const able = j.avoid ? candidates.filter((c) => !j.avoid?.has(c.ref.connId)) : candidates;
+          const pick = pickAgent(able, j.input.spec.language);
+          chosen = pick.ok ? pick.candidate : undefined;
           return pick.ok;
         },
-        (j) => j.input.spec.language,
+        // Jobs an agent failed have their own set of agents, so they fit or not on their own.
+        (j) => (j.avoid ? j.id : j.input.spec.language),
       );
       if (!job || !chosen) return;
-      this.#lease(job, chosen);
+      chosen.inFlight++;
+      this.#lease(job, chosen.ref);
     }
+  }
+
+  /** Each execution's share of the pool's window. */
+  #window(): number {
+    return Math.max(MIN_WINDOW_CHARS, Math.min(MAX_WINDOW_CHARS, Math.floor(POOL_WINDOW_CHARS / (this.#leased + 1))));
   }
 
   #lease(job: Job, slot: AgentSlot): void {
     if (job.queueTimer) clearTimeout(job.queueTimer);
     job.queueTimer = undefined;
-    const { id, spec } = { id: job.id, spec: job.input.spec };
+    const window = this.#window();
+    const start: ExecStart = { type: "exec.start", executionId: job.id, ...job.input.spec, window };
+    const text = JSON.stringify(start);
+    if (text.length > MAX_FRAME_BYTES) {
+      job.pump.close();
+      job.settle(
+        refusal(
+          new EdgeswarmError(
+            "payload_too_large",
+            `the execution's code and files make a ${text.length}-character frame, over the ${MAX_FRAME_BYTES} an agent takes`,
+          ),
+        ),
+      );
+      return;
+    }
     job.lease = {
       connId: slot.connId,
       agentId: slot.agentId,
       nextSeq: 0,
-      timer: setTimeout(() => {
-        this.#dir.send(slot.connId, { type: "exec.cancel", executionId: id, reason: "the agent never finished it" });
-        this.#finish(
-          job,
-          failedOutcome("execution_lost", `agent ${slot.agentId} did not finish the execution in time`),
-        );
-      }, spec.limits.timeoutMs + EXECUTION_GRACE_MS),
+      acked: false,
+      timer: setTimeout(() => this.#unacknowledged(job), ACK_TIMEOUT_MS),
+      bounds: new LeaseBounds(job.input.spec.limits),
+      window,
     };
+    this.#leased++;
     count(this.#byTenant, job.tenant, 1);
     count(this.#byConn, slot.connId, 1);
-    job.pump.push({ type: "started", agentId: slot.agentId });
-    const start: ExecStart = { type: "exec.start", executionId: id, ...spec };
+    job.pump.onDelivered = (chars) => this.#credit(job, chars);
     if (!this.#dir.send(slot.connId, start)) {
       this.#finish(job, failedOutcome("agent_lost", `agent ${slot.agentId} is no longer connected`));
     }
+  }
+
+  /** Gives `chars` of window back to the agent that holds `job`. */
+  #credit(job: Job, chars: number): void {
+    const lease = job.lease;
+    if (!lease) return;
+    lease.window += chars;
+    this.#dir.send(lease.connId, { type: "exec.credit", executionId: job.id, chars });
+  }
+
+  /**
+   * The agent did not take the lease in time: it gets nothing more until it
+   * speaks, and the execution goes back to the head of its tenant's line.
+   */
+  #unacknowledged(job: Job): void {
+    const lease = job.lease;
+    if (!lease || lease.acked) return;
+    this.#dir.send(lease.connId, { type: "exec.cancel", executionId: job.id, reason: "not acknowledged in time" });
+    this.#dir.bench(lease.connId);
+    job.avoid = new Set([...(job.avoid ?? []), lease.connId]);
+    this.#release(job);
+    job.pump.onDelivered = () => {};
+    this.#queue.requeue(job);
+    this.#waitInQueue(job, ACK_TIMEOUT_MS);
+    this.#dispatch();
   }
 
   /** Frees a leased job's slot and forgets its lease. */
@@ -250,34 +332,32 @@ export class Dispatcher {
     if (!lease) return;
     job.lease = undefined;
     clearTimeout(lease.timer);
+    this.#leased--;
     count(this.#byTenant, job.tenant, -1);
     count(this.#byConn, lease.connId, -1);
   }
 
   /**
-   * Ends a job with the agent's outcome (or one in its stead): the files go to
-   * the caller as events, then, once the caller has every event, the call is
-   * answered with the summary. The slot is free at once.
+   * Ends a job with its outcome (the agent's, or one in its stead). Once the
+   * caller has every event, the call is answered with the summary. The slot
+   * is free at once.
    */
   #finish(job: Job, outcome: ExecutionOutcome): void {
-    const agentId = job.lease?.agentId ?? null;
+    const lease = job.lease;
+    const unfinished = lease?.bounds.unfinished;
+    if (unfinished) job.pump.push({ type: "file_dropped", path: unfinished });
     this.#release(job);
-    for (const file of outcome.files) {
-      for (const piece of filePieces(file.path, file.encoding, file.content)) job.pump.push(piece);
-    }
-    const summary: ExecutionSummary = { ...outcome, files: [], id: job.id, agentId };
+    const summary: ExecutionSummary = { ...outcome, files: [], id: job.id, agentId: lease?.agentId ?? null };
     void job.pump.drained().then(() => job.settle({ ok: true, value: summary }));
     this.#dispatch();
   }
 
   /**
    * Ends a job at once, without waiting for an agent's report (its caller
-   * cancelled, or left): out of the queue, or its sandbox killed.
+   * cancelled, or left, or is too slow): out of the queue, or its sandbox killed.
    */
   #end(job: Job, outcome: ExecutionOutcome, reason: string): void {
-    if (this.#queue.remove(job)) {
-      if (job.queueTimer) clearTimeout(job.queueTimer);
-    }
+    if (this.#queue.remove(job) && job.queueTimer) clearTimeout(job.queueTimer);
     const lease = job.lease;
     if (lease) this.#dir.send(lease.connId, { type: "exec.cancel", executionId: job.id, reason });
     this.#release(job);
@@ -288,27 +368,103 @@ export class Dispatcher {
 
   // --- what the agents say -------------------------------------------------------------
 
-  /**
-   * An exec.output or exec.finished frame from a connection. Answers an error
-   * to send back, or a protocol offence, or nothing.
-   */
-  onExecFrame(connId: string, frame: ExecOutput | ExecFinished): "unknown" | { offence: string } | undefined {
-    const job = this.#jobs.get(frame.executionId);
+  /** The lease of `executionId` if `connId` holds it. */
+  #leaseOf(connId: string, executionId: string): { job: Job; lease: Lease } | undefined {
+    const job = this.#jobs.get(executionId);
     const lease = job?.lease;
-    if (!job || !lease || lease.connId !== connId) return "unknown";
+    return job && lease && lease.connId === connId ? { job, lease } : undefined;
+  }
+
+  /** exec.accepted: the agent took the lease; its caller learns where it runs. */
+  onAccepted(connId: string, executionId: string): "unknown" | undefined {
+    const held = this.#leaseOf(connId, executionId);
+    if (!held) return "unknown";
+    const { job, lease } = held;
+    if (lease.acked) return undefined;
+    lease.acked = true;
+    clearTimeout(lease.timer);
+    const spec = job.input.spec;
+    lease.timer = setTimeout(() => {
+      this.#dir.send(connId, { type: "exec.cancel", executionId, reason: "the agent never finished it" });
+      this.#finish(job, failedOutcome("execution_lost", `agent ${lease.agentId} did not finish the execution in time`));
+    }, spec.limits.timeoutMs + EXECUTION_GRACE_MS);
+    this.#dir.trust(connId);
+    job.pump.push({ type: "started", agentId: lease.agentId });
+    return undefined;
+  }
+
+  /**
+   * An exec.output, exec.file or exec.finished frame of `chars` characters.
+   * Answers "unknown" for an execution this connection does not hold, or a
+   * protocol offence, or nothing. What it carries is held to the lease's limits.
+   */
+  onExecFrame(
+    connId: string,
+    frame: ExecOutput | ExecFile | ExecFinished,
+    chars: number,
+  ): "unknown" | { offence: string } | undefined {
+    const held = this.#leaseOf(connId, frame.executionId);
+    if (!held) return "unknown";
+    const { job, lease } = held;
+    if (!lease.acked) return { offence: `execution ${frame.executionId}: ${frame.type} before exec.accepted` };
     if (frame.seq !== lease.nextSeq) {
       return { offence: `execution ${frame.executionId}: expected seq ${lease.nextSeq}, got ${frame.seq}` };
     }
     lease.nextSeq++;
-    if (frame.type === "exec.output") job.pump.push({ type: frame.stream, data: frame.data });
-    else this.#finish(job, frame.outcome);
-    return undefined;
+    if (frame.type !== "exec.finished") {
+      // Window is spent only while there is some: an agent that sends on without it would
+      // have this object hold what its caller has not taken, without bound.
+      if (lease.window <= 0) {
+        this.failExecution(connId, job.id, "the agent sent output beyond its flow-control window");
+        return undefined;
+      }
+      lease.window -= chars;
+    }
+    switch (frame.type) {
+      case "exec.output": {
+        const data = lease.bounds.output(frame.stream, frame.data);
+        if (data) job.pump.push({ type: frame.stream, data }, chars);
+        else this.#credit(job, chars); // dropped: give it back
+        return undefined;
+      }
+      case "exec.file": {
+        if (lease.bounds.file(frame) === "forward") {
+          const { path, encoding, data, more } = frame;
+          job.pump.push({ type: "file", path, encoding, data, more }, chars);
+        } else {
+          job.pump.push({ type: "file_dropped", path: frame.path });
+          this.#credit(job, chars);
+        }
+        return undefined;
+      }
+      case "exec.finished":
+        this.#finish(job, lease.bounds.outcome(frame.outcome));
+        return undefined;
+    }
   }
 
-  /** A connection is gone: what it held fails `agent_lost`, and what waits may go elsewhere. */
+  /**
+   * A frame of an execution that could not be taken (over the protocol's
+   * size, or malformed): that execution alone fails `sandbox_error`.
+   */
+  failExecution(connId: string, executionId: string, message: string): boolean {
+    const held = this.#leaseOf(connId, executionId);
+    if (!held) return false;
+    this.#dir.send(connId, { type: "exec.cancel", executionId, reason: message.slice(0, 256) });
+    this.#finish(held.job, failedOutcome("sandbox_error", message));
+    return true;
+  }
+
+  /** A connection is gone: what it held fails `agent_lost` (or, not yet taken, goes elsewhere). */
   loseConnection(connId: string, agentId: string, why: string): void {
     for (const job of [...this.#jobs.values()]) {
-      if (job.lease?.connId === connId) {
+      const lease = job.lease;
+      if (lease?.connId !== connId) continue;
+      if (!lease.acked) {
+        this.#release(job);
+        this.#queue.requeue(job);
+        this.#waitInQueue(job, ACK_TIMEOUT_MS);
+      } else {
         this.#finish(job, failedOutcome("agent_lost", `agent ${agentId} was lost during the execution: ${why}`));
       }
     }
@@ -321,7 +477,11 @@ export class Dispatcher {
     this.#dispatch();
   }
 
-  /** Pings callers while there are any: every running one each tick, waiting ones a bounded few in turn. */
+  /**
+   * While there are callers: ping every running one, and waiting ones a
+   * bounded few in turn; let go of callers too slow to read (their execution
+   * is cancelled if it still runs).
+   */
   #startPinging(): void {
     if (this.#pinger) return;
     this.#pinger = setInterval(() => {
@@ -330,9 +490,13 @@ export class Dispatcher {
         this.#pinger = undefined;
         return;
       }
+      const now = Date.now();
       const waiting: Job[] = [];
-      for (const job of this.#jobs.values()) {
-        if (job.lease) job.pump.ping();
+      for (const job of [...this.#jobs.values()]) {
+        // Running, or ended and waiting for its caller to take the last events: either way
+        // a caller that takes nothing for CLIENT_STALL_MS is let go.
+        if (job.pump.stalledFor(now) > CLIENT_STALL_MS) this.#tooSlow(job);
+        else if (job.lease) job.pump.ping();
         else if (job.queueTimer) waiting.push(job);
       }
       if (waiting.length === 0) return;
@@ -342,6 +506,17 @@ export class Dispatcher {
       }
       this.#pingCursor += WAITING_PINGS_PER_TICK;
     }, CALLER_PING_MS);
+  }
+
+  #tooSlow(job: Job): void {
+    const outcome: ExecutionOutcome = {
+      ...cancelledOutcome(),
+      error: {
+        code: "client_too_slow",
+        message: `the caller took none of the execution's output for ${CLIENT_STALL_MS / 1000} s`,
+      },
+    };
+    this.#end(job, outcome, "its caller is too slow");
   }
 }
 

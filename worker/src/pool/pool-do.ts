@@ -4,7 +4,10 @@ import {
   type AgentList,
   CLOSE_CODES,
   type ExecutionSummary,
+  executionIdOf,
+  type Hello,
   type Language,
+  MAX_AGENT_FRAME_CHARS,
   PROTOCOL_VERSION,
   parseFrame,
   type WorkerFrame,
@@ -12,7 +15,7 @@ import {
 import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 import { type AgentInfo, agentFromHello, readState, type SocketState, toSummary, writeState } from "./agents.ts";
-import { type AgentSlot, Dispatcher } from "./dispatcher.ts";
+import { ACK_TIMEOUT_MS, type AgentSlot, Dispatcher } from "./dispatcher.ts";
 import { ExecuteInput, type ExecutionSink } from "./rpc.ts";
 
 /** How often agents heartbeat; the Worker tells them in `worker.welcome`. */
@@ -25,7 +28,11 @@ export const HELLO_TIMEOUT_MS = 10_000;
 const MAX_BAD_FRAMES = 20;
 
 /** The headers the Worker's connect route sets for the PoolDO (never a client's own). */
-export const CONNECT_HEADERS = { pool: "x-edgeswarm-pool" } as const;
+export const CONNECT_HEADERS = {
+  pool: "x-edgeswarm-pool",
+  tokenId: "x-edgeswarm-token-id",
+  maxCapacity: "x-edgeswarm-max-capacity",
+} as const;
 
 interface Socket {
   ws: WebSocket;
@@ -42,13 +49,15 @@ interface Socket {
 export class PoolDO extends DurableObject<Env> {
   /** Every socket of ours, by connection id: rebuilt from the attachments when the object wakes. */
   readonly #sockets = new Map<string, Socket>();
+  /** The same, by socket: a message finds its state without reading the attachment again. */
+  readonly #byWs = new WeakMap<WebSocket, Socket>();
   readonly #dispatcher: Dispatcher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     for (const ws of ctx.getWebSockets()) {
       const state = readState(ws);
-      if (state) this.#sockets.set(state.connId, { ws, state });
+      if (state) this.#remember({ ws, state });
     }
     this.#dispatcher = new Dispatcher({
       slots: () => this.#slots(),
@@ -56,6 +65,18 @@ export class PoolDO extends DurableObject<Env> {
         const socket = this.#sockets.get(connId);
         return socket ? send(socket.ws, frame) : false;
       },
+      trust: (connId) =>
+        this.#update(connId, (agent) => {
+          if (agent.trusted) return false;
+          agent.trusted = true;
+          return true;
+        }),
+      bench: (connId) =>
+        this.#update(connId, (agent) => {
+          if (agent.benched) return false;
+          agent.benched = true;
+          return true;
+        }),
     });
   }
 
@@ -64,13 +85,23 @@ export class PoolDO extends DurableObject<Env> {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
     const pool = request.headers.get(CONNECT_HEADERS.pool) ?? "";
+    const tokenId = request.headers.get(CONNECT_HEADERS.tokenId) ?? "";
+    const maxCapacity = Number(request.headers.get(CONNECT_HEADERS.maxCapacity)) || 1;
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     const now = Date.now();
-    const state: SocketState = { connId: crypto.randomUUID(), pool, connectedAt: now, lastSeen: now, badFrames: 0 };
+    const state: SocketState = {
+      connId: crypto.randomUUID(),
+      pool,
+      tokenId,
+      maxCapacity,
+      connectedAt: now,
+      lastSeen: now,
+      badFrames: 0,
+    };
     writeState(server, state);
-    this.#sockets.set(state.connId, { ws: server, state });
+    this.#remember({ ws: server, state });
     this.#scheduleSweep();
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -115,14 +146,24 @@ export class PoolDO extends DurableObject<Env> {
   }
 
   #slots(): AgentSlot[] {
-    return this.#agents().map(({ state }) => ({
-      connId: state.connId,
-      agentId: state.agent.id,
-      // A draining agent counts as full: it is there, but takes nothing new.
-      capacity: state.agent.draining ? 0 : state.agent.capacity,
-      reportedInFlight: state.agent.reportedInFlight,
-      languages: Object.keys(state.agent.images) as Language[],
-    }));
+    return this.#agents().map(({ state }) => {
+      const { agent } = state;
+      return {
+        connId: state.connId,
+        agentId: agent.id,
+        // A draining or benched agent counts as full: it is there, but takes nothing new.
+        // One that never acknowledged a lease may hold one at a time until it does.
+        capacity: agent.draining || agent.benched ? 0 : agent.trusted ? agent.capacity : 1,
+        reportedInFlight: agent.reportedInFlight,
+        languages: Object.keys(agent.images) as Language[],
+      };
+    });
+  }
+
+  /** Changes one connected agent's state; `change` answers whether it changed anything. */
+  #update(connId: string, change: (agent: AgentInfo) => boolean): void {
+    const socket = this.#sockets.get(connId);
+    if (socket?.state.agent && change(socket.state.agent)) this.#save(socket.ws, socket.state);
   }
 
   #inFlight(state: SocketState & { agent: AgentInfo }): number {
@@ -133,47 +174,42 @@ export class PoolDO extends DurableObject<Env> {
 
   #save(ws: WebSocket, state: SocketState): void {
     writeState(ws, state);
-    this.#sockets.set(state.connId, { ws, state });
+    this.#remember({ ws, state });
+  }
+
+  #remember(socket: Socket): void {
+    this.#sockets.set(socket.state.connId, socket);
+    this.#byWs.set(socket.ws, socket);
+  }
+
+  /** A socket's state: from memory while this instance lives, else from its attachment. */
+  #stateOf(ws: WebSocket): SocketState | undefined {
+    return this.#byWs.get(ws)?.state ?? readState(ws);
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const state = readState(ws);
+    const state = this.#stateOf(ws);
     if (!state) return; // not one of ours
     if (typeof message !== "string") return this.#reject(ws, state, "binary frames are not part of the protocol");
+    if (message.length > MAX_AGENT_FRAME_CHARS) return this.#oversize(ws, state, message);
     const parsed = parseFrame(AgentFrame, message);
-    if (!parsed.ok) return this.#reject(ws, state, parsed.message);
-    const frame = parsed.frame;
-
-    if (frame.type === "agent.hello") {
-      if (state.agent) return this.#reject(ws, state, "hello was already said on this connection");
-      if (frame.protocolVersion !== PROTOCOL_VERSION) {
-        ws.close(
-          CLOSE_CODES.incompatibleVersion,
-          `protocol version ${frame.protocolVersion} is not supported; this Worker speaks ${PROTOCOL_VERSION}`,
-        );
-        return;
-      }
-      // A reconnect under the same id replaces the old connection.
-      for (const other of this.#agents()) {
-        if (other.state.agent.id === frame.agentId) {
-          other.ws.close(CLOSE_CODES.replaced, "replaced by a new connection of the same agent id");
-          this.#forget(other.state, "it reconnected");
-        }
-      }
-      state.agent = agentFromHello(frame);
-      state.lastSeen = Date.now();
-      this.#save(ws, state);
-      send(ws, {
-        type: "worker.welcome",
-        protocolVersion: PROTOCOL_VERSION,
-        pool: state.pool,
-        heartbeatMs: HEARTBEAT_MS,
-      });
-      this.#dispatcher.capacityChanged();
-      return;
+    if (!parsed.ok) {
+      // A malformed frame of an execution fails that execution; the connection only counts it.
+      const id = executionIdOf(message);
+      if (id && state.agent) this.#dispatcher.failExecution(state.connId, id, `the agent sent ${parsed.message}`);
+      return this.#reject(ws, state, parsed.message);
     }
+    const frame = parsed.frame;
+    if (frame.type === "agent.hello") return this.#hello(ws, state, frame);
     if (!state.agent) return this.#reject(ws, state, "say agent.hello first");
 
+    if (state.agent.benched) {
+      // It speaks again: it may be given work again (one lease at a time, until it acknowledges one).
+      state.agent.benched = false;
+      state.agent.trusted = false;
+      this.#save(ws, state);
+      this.#dispatcher.capacityChanged();
+    }
     switch (frame.type) {
       case "agent.heartbeat":
         state.lastSeen = Date.now();
@@ -183,25 +219,80 @@ export class PoolDO extends DurableObject<Env> {
         this.#save(ws, state);
         this.#dispatcher.capacityChanged();
         return;
-      case "exec.output":
-      case "exec.finished": {
-        const verdict = this.#dispatcher.onExecFrame(state.connId, frame);
-        if (verdict === "unknown") {
-          // Late output of a cancelled or timed-out execution lands here; not an offence.
-          send(ws, {
-            type: "error",
-            executionId: frame.executionId,
-            error: { code: "unknown_execution", message: "no such execution is leased to this connection" },
-          });
-        } else if (verdict) {
-          this.#reject(ws, state, verdict.offence);
+      case "exec.accepted":
+        if (this.#dispatcher.onAccepted(state.connId, frame.executionId) === "unknown") {
+          this.#unknown(ws, frame.executionId);
         }
+        return;
+      case "exec.output":
+      case "exec.file":
+      case "exec.finished": {
+        const verdict = this.#dispatcher.onExecFrame(state.connId, frame, message.length);
+        if (verdict === "unknown") this.#unknown(ws, frame.executionId);
+        else if (verdict) this.#reject(ws, state, verdict.offence);
         return;
       }
       case "error":
         console.warn(`agent ${state.agent.id} reported: ${frame.error.code}: ${frame.error.message.slice(0, 500)}`);
         return;
     }
+  }
+
+  /** Late frames of a cancelled or timed-out execution land here; not an offence. */
+  #unknown(ws: WebSocket, executionId: string): void {
+    send(ws, {
+      type: "error",
+      executionId,
+      error: { code: "unknown_execution", message: "no such execution is leased to this connection" },
+    });
+  }
+
+  /** A frame over the protocol's size: it fails the execution it names, if any, and counts as malformed. */
+  #oversize(ws: WebSocket, state: SocketState, message: string): void {
+    const id = executionIdOf(message);
+    const why = `a frame of ${message.length} characters is over the ${MAX_AGENT_FRAME_CHARS} an agent may send`;
+    if (id && state.agent) this.#dispatcher.failExecution(state.connId, id, `the agent sent ${why}`);
+    this.#reject(ws, state, why);
+  }
+
+  /**
+   * An agent's hello. Its id belongs to the token it connects with: while a
+   * live connection of another token holds the id, the new one is refused and
+   * the live one is untouched. A reconnect with the same token replaces its
+   * own old connection.
+   */
+  #hello(ws: WebSocket, state: SocketState, frame: Hello): void {
+    if (state.agent) return this.#reject(ws, state, "hello was already said on this connection");
+    if (frame.protocolVersion !== PROTOCOL_VERSION) {
+      ws.close(
+        CLOSE_CODES.incompatibleVersion,
+        `protocol version ${frame.protocolVersion} is not supported; this Worker speaks ${PROTOCOL_VERSION}`,
+      );
+      this.#sockets.delete(state.connId);
+      return;
+    }
+    const holders = this.#agents().filter((other) => other.state.agent.id === frame.agentId);
+    if (holders.some((other) => other.state.tokenId !== state.tokenId)) {
+      ws.close(CLOSE_CODES.idInUse, `agent id '${frame.agentId}' is connected with another agent token`);
+      this.#sockets.delete(state.connId);
+      return;
+    }
+    for (const other of holders) {
+      other.ws.close(CLOSE_CODES.replaced, "replaced by a new connection of the same agent id");
+      this.#forget(other.state, "it reconnected");
+    }
+    state.agent = agentFromHello(frame, state.maxCapacity);
+    state.lastSeen = Date.now();
+    this.#save(ws, state);
+    send(ws, {
+      type: "worker.welcome",
+      protocolVersion: PROTOCOL_VERSION,
+      pool: state.pool,
+      heartbeatMs: HEARTBEAT_MS,
+      ackTimeoutMs: ACK_TIMEOUT_MS,
+      capacity: state.agent.capacity,
+    });
+    this.#dispatcher.capacityChanged();
   }
 
   /** Refuses one malformed frame; a connection that keeps sending them is closed. */
@@ -216,7 +307,7 @@ export class PoolDO extends DurableObject<Env> {
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    const state = readState(ws);
+    const state = this.#stateOf(ws);
     if (state) this.#forget(state, `its connection closed (${code}${reason ? ` ${reason}` : ""})`);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
@@ -226,7 +317,7 @@ export class PoolDO extends DurableObject<Env> {
   }
 
   override webSocketError(ws: WebSocket, error: unknown): void {
-    const state = readState(ws);
+    const state = this.#stateOf(ws);
     if (state) this.#forget(state, `its connection failed (${String(error)})`);
   }
 

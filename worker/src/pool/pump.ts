@@ -1,52 +1,49 @@
 import type { ExecutionSink, PoolEvent } from "./rpc.ts";
 
-/** Rough bytes an event holds in memory, for the buffer's accounting. */
-export function eventBytes(event: PoolEvent): number {
-  switch (event.type) {
-    case "stdout":
-    case "stderr":
-    case "file":
-      return 64 + event.data.length;
-    default:
-      return 64;
-  }
-}
-
 /**
  * Carries one execution's events to its caller's sink, in order: one batch in
- * flight at a time, everything that arrives meanwhile goes in the next. It
- * holds what the caller has not taken yet (`buffered`); a failed delivery
- * means the caller is gone, and is reported once.
+ * flight at a time, everything that arrives meanwhile goes in the next. Each
+ * event has a cost (the characters of the agent's frame that brought it); the
+ * pump holds the cost of what the caller has not taken yet (`buffered`) and
+ * reports each delivered batch's (`onDelivered`), which the pool gives back to
+ * the agent as window. A failed delivery means the caller is gone, and is
+ * reported once.
  */
 export class EventPump {
   readonly #sink: ExecutionSink;
   readonly #onGone: (err: unknown) => void;
-  #queue: PoolEvent[] = [];
+  #queue: { event: PoolEvent; cost: number }[] = [];
   #buffered = 0;
   #sending = false;
+  #sendingSince = 0;
   #gone = false;
   #idle: (() => void)[] = [];
-  /** Told how many bytes each delivered batch held, once the caller took it. */
-  onDelivered: (bytes: number) => void = () => {};
+  /** Told the cost of each batch the caller took. */
+  onDelivered: (cost: number) => void = () => {};
 
   constructor(sink: ExecutionSink, onGone: (err: unknown) => void) {
     this.#sink = sink;
     this.#onGone = onGone;
   }
 
-  /** Bytes pushed and not yet taken by the caller. */
+  /** The cost of what was pushed and not yet taken by the caller. */
   get buffered(): number {
     return this.#buffered;
+  }
+
+  /** How long the batch in flight has waited for the caller (ms); 0 when none is in flight. */
+  stalledFor(now = Date.now()): number {
+    return this.#sending ? now - this.#sendingSince : 0;
   }
 
   get gone(): boolean {
     return this.#gone;
   }
 
-  push(event: PoolEvent): void {
+  push(event: PoolEvent, cost = 0): void {
     if (this.#gone) return;
-    this.#queue.push(event);
-    this.#buffered += eventBytes(event);
+    this.#queue.push({ event, cost });
+    this.#buffered += cost;
     this.#flush();
   }
 
@@ -75,18 +72,21 @@ export class EventPump {
     if (this.#queue.length === 0) return this.#wake();
     const batch = this.#queue;
     this.#queue = [];
-    this.#send(batch);
+    this.#send(
+      batch.map((b) => b.event),
+      batch.reduce((n, b) => n + b.cost, 0),
+    );
   }
 
-  #send(batch: PoolEvent[]): void {
+  #send(batch: PoolEvent[], cost = 0): void {
     this.#sending = true;
-    const bytes = batch.reduce((n, e) => n + eventBytes(e), 0);
+    this.#sendingSince = Date.now();
     this.#sink.deliver(batch).then(
       () => {
         this.#sending = false;
         if (this.#gone) return;
-        this.#buffered -= bytes;
-        this.onDelivered(bytes);
+        this.#buffered -= cost;
+        if (cost > 0) this.onDelivered(cost);
         this.#flush();
       },
       (err: unknown) => {

@@ -37,6 +37,15 @@ describe("the fair queue", () => {
     expect(queue.take(all, all, kind)?.id).toBe("a2");
   });
 
+  it("remembers a turn given at once: the burst's second entry waits behind a tenant not served yet", () => {
+    const queue = new FairQueue<Entry>();
+    queue.add(entry("a", 1));
+    expect(queue.take(all, all, kind)?.id).toBe("a1"); // served at once: its line is empty again
+    queue.add(entry("a", 2));
+    queue.add(entry("b", 1));
+    expect(drain(queue)).toEqual(["b1", "a2"]);
+  });
+
   it("skips what does not fit without losing its place, and tenants that may not run", () => {
     const queue = new FairQueue<Entry>();
     queue.add(entry("a", 1, "node"));

@@ -16,12 +16,21 @@ interface Line<T> {
 /**
  * A pool's waiting executions: FIFO within a tenant, round-robin between
  * tenants. Tenants are served least recently served first, and a tenant that
- * begins waiting counts as never served, so one tenant's burst waits behind
- * everyone else's next entry, never the other way round. Pure: the PoolDO
+ * was never served goes before every one that was, so one tenant's burst
+ * waits behind everyone else's next entry, never the other way round. Pure: the PoolDO
  * decides what may be taken, this decides in which order.
  */
+/** Tenants whose last turn is remembered after their line emptied (the oldest are forgotten first). */
+const REMEMBERED_TENANTS = 4_096;
+
 export class FairQueue<T extends Queued> {
   readonly #lines = new Map<string, Line<T>>();
+  /**
+   * When each tenant was last served, kept after its line empties: a tenant
+   * served at once (no line at all), whose next one then waits, still has its
+   * turn counted, so it does not go ahead of one that had no turn yet.
+   */
+  readonly #lastServed = new Map<string, number>();
   #size = 0;
   #served = 0;
   #joined = 0;
@@ -39,12 +48,27 @@ export class FairQueue<T extends Queued> {
   add(entry: T): number {
     let line = this.#lines.get(entry.tenant);
     if (!line) {
-      line = { fifo: new Map(), servedAt: 0, joined: ++this.#joined };
+      line = { fifo: new Map(), servedAt: this.#lastServed.get(entry.tenant) ?? 0, joined: ++this.#joined };
       this.#lines.set(entry.tenant, line);
     }
     line.fifo.set(entry.id, entry);
     this.#size++;
     return this.#positionAt(entry.tenant, line.fifo.size - 1);
+  }
+
+  /**
+   * Puts an entry back at the head of its tenant's line, as if it had never
+   * left (the agent it went to never took it).
+   */
+  requeue(entry: T): void {
+    const line = this.#lines.get(entry.tenant);
+    if (!line) {
+      const servedAt = this.#lastServed.get(entry.tenant) ?? 0;
+      this.#lines.set(entry.tenant, { fifo: new Map([[entry.id, entry]]), servedAt, joined: ++this.#joined });
+    } else {
+      line.fifo = new Map([[entry.id, entry], ...line.fifo]);
+    }
+    this.#size++;
   }
 
   /** Takes an entry out (its caller left, or it timed out); false if it was not there. */
@@ -54,6 +78,14 @@ export class FairQueue<T extends Queued> {
     this.#size--;
     if (line.fifo.size === 0) this.#lines.delete(entry.tenant);
     return true;
+  }
+
+  #remember(tenant: string, servedAt: number): void {
+    this.#lastServed.delete(tenant); // re-inserted: the map's order is the order of last service
+    this.#lastServed.set(tenant, servedAt);
+    if (this.#lastServed.size > REMEMBERED_TENANTS) {
+      this.#lastServed.delete(this.#lastServed.keys().next().value as string);
+    }
   }
 
   /** Tenants in the order they are served. */
@@ -85,6 +117,7 @@ export class FairQueue<T extends Queued> {
         line.fifo.delete(entry.id);
         this.#size--;
         line.servedAt = ++this.#served;
+        this.#remember(tenant, line.servedAt);
         if (line.fifo.size === 0) this.#lines.delete(tenant);
         return entry;
       }

@@ -47,7 +47,9 @@ export type PoolEvent =
   | { type: "queued"; position: number }
   | { type: "started"; agentId: string }
   | { type: "stdout" | "stderr"; data: string }
-  | { type: "file"; path: string; encoding: FileEncoding; data: string; more: boolean };
+  | { type: "file"; path: string; encoding: FileEncoding; data: string; more: boolean }
+  /** Forget the pieces of this file: it passed a cap, or came broken. */
+  | { type: "file_dropped"; path: string };
 
 /**
  * The caller's side of an execution, passed to `PoolDO.execute` as an RPC
