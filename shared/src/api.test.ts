@@ -43,8 +43,21 @@ describe("ExecutionRequest", () => {
       { language: "python", code: "", limits: { timeoutMs: LIMITS.timeoutMs.max + 1 } },
       { language: "python", code: "", limits: { cpus: 0 } },
       { language: "python", code: "", network: "host" },
+      { language: "python", code: "", queueTimeoutMs: 600_001 },
     ];
     for (const body of bad) expect(ExecutionRequest.safeParse(body).success, JSON.stringify(body)).toBe(false);
+  });
+
+  it("refuses files that cannot all be written: a file and a path through it, a name over 255 bytes", () => {
+    const run = (paths: string[]) =>
+      ExecutionRequest.safeParse({ language: "python", code: "", files: paths.map((path) => ({ path, content: "" })) });
+    const through = run(["a", "a/b"]);
+    expect(through.success).toBe(false);
+    expect(JSON.stringify(through.error?.issues)).toContain("'a' is a file, so 'a/b' cannot be inside it");
+    expect(run(["a/b", "a"]).success).toBe(false);
+    expect(run(["x/a", "x/b", "xa"]).success).toBe(true);
+    expect(run([`d/${"é".repeat(128)}`]).success).toBe(false); // 256 bytes
+    expect(run([`d/${"é".repeat(127)}`]).success).toBe(true);
   });
 
   it("resolves limits with defaults", () => {

@@ -16,6 +16,9 @@ function hasControlOrBackslash(text: string): boolean {
   return false;
 }
 
+/** Bytes of one path segment: the longest name a Linux file system takes. */
+const MAX_SEGMENT_BYTES = 255;
+
 /**
  * A workspace-relative path: no leading `/`, no `..` segment, no empty segment,
  * no NUL or control character. Checked here and again inside the sandbox.
@@ -28,7 +31,30 @@ export const WorkspacePath = z
     (p) =>
       !p.startsWith("/") && !hasControlOrBackslash(p) && p.split("/").every((s) => s !== "" && s !== "." && s !== ".."),
     { message: "must be a relative path inside the workspace, without '..', '.' or empty segments" },
-  );
+  )
+  .refine((p) => p.split("/").every((s) => new TextEncoder().encode(s).length <= MAX_SEGMENT_BYTES), {
+    message: `each part of a path must be at most ${MAX_SEGMENT_BYTES} bytes (a file system's name limit)`,
+  });
+
+/**
+ * Why a set of files cannot all be written, or null: two with the same path,
+ * or one whose path runs through another's (`a` and `a/b`).
+ */
+export function fileSetProblem(paths: readonly string[]): string | null {
+  const set = new Set<string>();
+  for (const p of paths) {
+    if (set.has(p)) return `file paths must be unique ('${p}' twice)`;
+    set.add(p);
+  }
+  for (const p of paths) {
+    const parts = p.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (set.has(dir)) return `'${dir}' is a file, so '${p}' cannot be inside it`;
+    }
+  }
+  return null;
+}
 
 export const FileEncoding = z.enum(["utf8", "base64"]);
 export type FileEncoding = z.infer<typeof FileEncoding>;
@@ -67,9 +93,9 @@ export const ExecutionRequest = z
     pool: Name.optional(),
   })
   .strict()
-  .refine((r) => new Set(r.files.map((f) => f.path)).size === r.files.length, {
-    message: "file paths must be unique",
-    path: ["files"],
+  .superRefine((r, ctx) => {
+    const problem = fileSetProblem(r.files.map((f) => f.path));
+    if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["files"] });
   });
 export type ExecutionRequest = z.infer<typeof ExecutionRequest>;
 export type ExecutionRequestInput = z.input<typeof ExecutionRequest>;

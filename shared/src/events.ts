@@ -17,10 +17,17 @@ const ModelRef = z.object({ provider: Provider, model: z.string(), baseUrl: z.st
 export type ModelRef = z.infer<typeof ModelRef>;
 
 const ToolCallRecord = z.object({
+  /** The run's own id for the call (`call_<n>`, unique in the run), whatever the model sent. */
   id: z.string(),
+  /** The id the model gave it, if any: for reading logs, never for matching outcomes. */
+  providerId: z.string().optional(),
   name: z.string(),
+  /** The parsed arguments; absent when they were not JSON, or too large to keep. */
   input: z.unknown(),
+  /** The arguments' text, when it did not parse (cut). */
   raw: z.string().optional(),
+  /** The arguments' size in characters, when they were too large to keep. */
+  oversized: z.number().int().optional(),
 });
 export type ToolCallRecord = z.infer<typeof ToolCallRecord>;
 
@@ -49,6 +56,8 @@ export const EVENT_PAYLOADS = {
     step: z.number().int(),
     text: z.string(),
     toolCalls: z.array(ToolCallRecord),
+    /** Tool calls past the most one reply may make, dropped. */
+    droppedToolCalls: z.number().int().optional(),
     usage: TokenUsage,
   }),
   "tool.rejected": z.object({ step: z.number().int(), toolCallId: z.string(), name: z.string(), message: z.string() }),
@@ -57,6 +66,8 @@ export const EVENT_PAYLOADS = {
     toolCallId: z.string(),
     language: Language,
     code: z.string(),
+    /** The files the call writes into the workspace before its code runs: part of what is approved. */
+    files: z.array(z.object({ path: z.string(), content: z.string() })).optional(),
   }),
   "approval.decided": z.object({ toolCallId: z.string(), approve: z.boolean(), reason: z.string().nullable() }),
   "execution.finished": z.object({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WorkspaceFile } from "./api.ts";
+import { fileSetProblem, WorkspaceFile } from "./api.ts";
 import { Name } from "./ids.ts";
 import { LimitsInput, QueueTimeoutMs } from "./limits.ts";
 
@@ -57,7 +57,14 @@ export const RunRequest = z
     approval: z.enum(["never", "always"]).default("never"),
     /** Each execution's limits, and how long each may wait for a sandbox (`queueTimeoutMs`). */
     limits: LimitsInput.extend({ queueTimeoutMs: QueueTimeoutMs.optional() }).strict().default({}),
-    files: z.array(WorkspaceFile).max(100).default([]),
+    files: z
+      .array(WorkspaceFile)
+      .max(100)
+      .default([])
+      .superRefine((files, ctx) => {
+        const problem = fileSetProblem(files.map((f) => f.path));
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
     metadata: z
       .record(z.string().min(1).max(64), z.string().max(1024))
       .refine((m) => Object.keys(m).length <= RUN_MAXIMA.metadataKeys, {

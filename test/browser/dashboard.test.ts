@@ -53,6 +53,11 @@ beforeAll(async () => {
   });
   browser = await launchChromium();
 });
+// Replies a test queued and did not use never answer the next test's requests.
+afterEach(() => {
+  anthropic?.reset();
+  openai?.reset();
+});
 afterEach(async ({ task }) => {
   // When a test failed (a wait timed out, say), show what the page showed.
   const shown = openedPage;
@@ -249,22 +254,33 @@ describe("dashboard in Chromium", () => {
     expect(openai.violations).toEqual([]);
   });
 
-  it("approves a parked run with a click, and the run goes on to succeed", async () => {
+  it("approves a parked run with a click, after showing its code and the files it writes, and the run goes on to succeed", async () => {
     anthropic.enqueue(
-      reply.toolUse("run_code", { code: "print('approved work')" }),
+      reply.toolUse("run_code", {
+        code: "import helper\nprint('approved work', helper.VALUE)",
+        files: [{ path: "helper.py", content: "VALUE = 'from the helper'" }],
+      }),
       reply.toolUse("finish", { summary: "done", code: "print('approved work')", verdict: "success" }),
     );
     const page = await openPage();
     await signIn(page);
     await startRunFromForm(page, "Say something.", { planner: "none", approval: "always" });
     const approval = page.getByTestId("approval");
-    await approval.filter({ hasText: "print('approved work')" }).waitFor();
+    await approval.filter({ hasText: "print('approved work', helper.VALUE)" }).waitFor();
+    // What the approver sees includes the file the call writes before its code runs.
+    const file = approval.getByTestId("approval-file");
+    await file.filter({ hasText: "File it writes first: helper.py" }).waitFor();
+    expect(await file.textContent()).toContain("VALUE = 'from the helper'");
     await waitForRunStatus(page, "awaiting_approval");
     expect(await page.getByTestId("execution").count()).toBe(0);
 
     await approval.getByRole("button", { name: "Approve" }).click();
     await page.locator('[data-type="approval.decided"]').filter({ hasText: "Execution approved" }).waitFor();
-    await page.getByTestId("execution").getByTestId("stdout").filter({ hasText: "approved work" }).waitFor();
+    await page
+      .getByTestId("execution")
+      .getByTestId("stdout")
+      .filter({ hasText: "approved work from the helper" })
+      .waitFor();
     await waitForRunStatus(page, "succeeded");
     await approval.filter({ hasText: "Approved." }).waitFor();
     expect(await approval.getByRole("button", { name: "Approve" }).count()).toBe(0);

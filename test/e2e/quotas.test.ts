@@ -1,5 +1,5 @@
 import type { ErrorBody } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { reply } from "../fakes/server.ts";
 import { Api } from "../harness/api.ts";
@@ -43,6 +43,9 @@ beforeAll(async () => {
   );
   for (const [name, t] of Object.entries(TENANT)) api[name as keyof typeof TENANT] = new Api(stack.worker.url, t.key);
 }, 120_000);
+afterEach(() => {
+  anthropic.reset();
+});
 afterAll(async () => {
   await stack?.stop();
   await anthropic?.close();
@@ -136,7 +139,6 @@ describe("tenant quotas", () => {
     expect(next.status).toBe(201);
     const { id } = (await next.json()) as { id: string };
     await get("runs").raw(`/v1/runs/${id}/cancel`, "");
-    anthropic.setDefault(reply.error(400, "script exhausted"));
   });
 
   it("models: a model off the tenant's list is refused 403 on the operator's keys, and allowed on its own server", async () => {
@@ -173,6 +175,5 @@ describe("tenant quotas", () => {
     // Every tenant without a list may use any model.
     const id = await createRun(stack.api, { task: "t", planner: null });
     expect((await runToEnd(stack.api, id)).view.status).toBe("succeeded");
-    anthropic.setDefault(reply.error(400, "script exhausted"));
   });
 });

@@ -1,5 +1,5 @@
 import type { RunEvent } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { type RecordedRequest, reply } from "../fakes/server.ts";
@@ -90,6 +90,10 @@ beforeAll(async () => {
     ANTHROPIC_API_KEY: ANTHROPIC_KEY,
     ANTHROPIC_BASE_URL: anthropic.url,
   });
+});
+// Replies a test queued and did not use never answer the next test's requests.
+afterEach(() => {
+  anthropic?.reset();
 });
 afterAll(async () => {
   await stack?.stop();

@@ -31,7 +31,7 @@ beforeEach(async () => {
   for (const agent of ["e2e-rlim-1", "e2e-rlim-2"]) await agentSandboxesGone(agent);
 });
 afterEach(() => {
-  anthropic.setDefault(reply.error(500, "script exhausted"));
+  anthropic.reset();
   expect(anthropic.violations).toEqual([]);
 });
 

@@ -1,5 +1,5 @@
 import type { RunEvent } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { FakeOpenAI } from "../fakes/openai.ts";
 import { reply } from "../fakes/server.ts";
@@ -25,6 +25,11 @@ beforeAll(async () => {
     OPENAI_API_KEY: OPENAI_KEY,
     OPENAI_BASE_URL: `${openai.url}/v1`,
   });
+});
+// Replies a test queued and did not use never answer the next test's requests.
+afterEach(() => {
+  anthropic?.reset();
+  openai?.reset();
 });
 afterAll(async () => {
   await stack?.stop();

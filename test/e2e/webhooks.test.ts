@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type RunView, WEBHOOK_HEADERS, WebhookPayload } from "@edgeswarm/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { reply } from "../fakes/server.ts";
@@ -176,6 +176,10 @@ beforeAll(async () => {
     EDGESWARM_WEBHOOK_SECRETS: JSON.stringify({ "tenant-a": SECRET }),
     EDGESWARM_WEBHOOK_RETRY_BASE_MS: "250",
   });
+});
+// Replies a test queued and did not use never answer the next test's requests.
+afterEach(() => {
+  anthropic?.reset();
 });
 afterAll(async () => {
   neverAnswered.resolve();

@@ -21,7 +21,7 @@ import {
 export interface FakeAnthropicOptions {
   /** The key the fake accepts, as `x-api-key` or, as SDK v1 sends it, `Authorization: Bearer`. */
   apiKey: string;
-  /** The reply once the queue is empty; a 500 "script exhausted" by default. */
+  /** The reply once the queue is empty; a 400 "no reply scripted" by default (a run ends at once). */
   default?: Script;
 }
 

@@ -27,7 +27,7 @@ export interface FakeOpenAIOptions {
    * models refuse `max_tokens`. Absent: both are accepted.
    */
   tokenLimitParam?: "max_tokens" | "max_completion_tokens";
-  /** The reply once the queue is empty; a 500 "script exhausted" by default. */
+  /** The reply once the queue is empty; a 400 "no reply scripted" by default (a run ends at once). */
   default?: Script;
 }
 

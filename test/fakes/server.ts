@@ -64,6 +64,9 @@ export type Script = FakeReply | ((request: RecordedRequest) => FakeReply | Prom
 
 const DEFAULT_USAGE: FakeUsage = { input: 10, output: 5 };
 
+/** What a fake answers to a request no test scripted. */
+const UNSCRIPTED_MESSAGE = "the fake has no reply scripted for this request";
+
 /** Builders for scripted replies. */
 export const reply = {
   text(text: string, usage: FakeUsage = DEFAULT_USAGE): FakeReply {
@@ -91,6 +94,8 @@ export const reply = {
   },
 };
 
+const UNSCRIPTED: FakeReply = reply.error(400, UNSCRIPTED_MESSAGE);
+
 /** What the fake sends: a status, a JSON body, extra headers. */
 export interface WireReply {
   status: number;
@@ -111,12 +116,31 @@ export abstract class FakeProvider {
   readonly violations: Violation[] = [];
   readonly reply = reply;
   #queue: Script[] = [];
+  readonly #initialFallback: Script;
   #fallback: Script;
   #server: Server | undefined;
   #url = "";
 
-  constructor(fallback: Script = reply.error(500, "script exhausted")) {
+  /**
+   * `fallback` answers once the queue is empty. By default it is a 400, which
+   * no run retries: a run a test did not script ends at once with
+   * `model_error`, instead of retrying until the test times out.
+   */
+  constructor(fallback: Script = UNSCRIPTED) {
+    this.#initialFallback = fallback;
     this.#fallback = fallback;
+  }
+
+  /**
+   * Drops the replies still queued and restores the first fallback; answers
+   * how many were dropped. Suites call it after each test, so that one test's
+   * leftovers never answer the next one's requests.
+   */
+  reset(): number {
+    const dropped = this.#queue.length;
+    this.#queue = [];
+    this.#fallback = this.#initialFallback;
+    return dropped;
   }
 
   /** http://127.0.0.1:<port>, without a path. */
@@ -130,7 +154,7 @@ export abstract class FakeProvider {
     return this;
   }
 
-  /** The reply once the queue is empty (at first: a 500 "script exhausted"). */
+  /** The reply once the queue is empty (at first: a 400 that says no reply was scripted). */
   setDefault(script: Script): this {
     this.#fallback = script;
     return this;

@@ -36,7 +36,7 @@ export async function* followRun(
 export async function runToEnd(
   api: Api,
   id: string,
-  timeoutMs = 60_000,
+  timeoutMs = 30_000,
 ): Promise<{ view: RunView; events: RunEvent[] }> {
   const events: RunEvent[] = [];
   await within(

@@ -92,6 +92,7 @@ export const runs = new Hono<AppEnv>()
     const made = await c.env.RUN.getByName(id)
       .create({ id, created, files: req.files })
       .catch((cause: unknown) => {
+        c.executionCtx.waitUntil(index.remove(id)); // its place in activeRuns is free again
         throw new EdgeswarmError("internal_error", "the run could not be stored; retry", { cause, retryAfterS: 1 });
       });
     if (!made.ok) c.executionCtx.waitUntil(index.remove(id));

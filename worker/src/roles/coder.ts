@@ -1,4 +1,5 @@
-import { LANGUAGES, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
+import type { ToolCallRecord } from "@edgeswarm/shared";
+import { fileSetProblem, LANGUAGES, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
 import { z } from "zod";
 import type { ChatMessage, ToolResult, ToolSpec } from "../models/model.ts";
 import type { CallOutcome, RunState } from "../run/state.ts";
@@ -7,14 +8,23 @@ export { default as CODER_SYSTEM } from "../prompts/coder.md";
 
 /** Most characters of code the coder may send in one call. */
 const MAX_CODE_CHARS = 256 * 1024;
+/** Most characters of all the files of one call. */
+const MAX_CALL_FILE_CHARS = 512 * 1024;
 
 export const RunCodeInput = z
   .object({
     language: Language.default("python"),
     code: z.string().min(1).max(MAX_CODE_CHARS),
     files: z
-      .array(z.object({ path: WorkspacePath, content: z.string().max(MAX_CODE_CHARS) }).strict())
+      .array(z.object({ path: WorkspacePath, content: z.string().max(MAX_CALL_FILE_CHARS) }).strict())
       .max(20)
+      .refine((files) => files.reduce((n, f) => n + f.content.length, 0) <= MAX_CALL_FILE_CHARS, {
+        message: `the files of one call may hold at most ${MAX_CALL_FILE_CHARS} characters in all`,
+      })
+      .superRefine((files, ctx) => {
+        const problem = fileSetProblem(files.map((f) => f.path));
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .optional(),
   })
   .strict();
@@ -69,7 +79,14 @@ export const CODER_TOOLS: ToolSpec[] = [
 ];
 
 /** Why a tool call's input is unusable, in words for the model; null when it is fine. */
-export function checkInput(name: string, input: unknown, raw: string | undefined): string | null {
+export function checkInput(call: ToolCallRecord): string | null {
+  const { name, input, raw, oversized } = call;
+  if (oversized !== undefined) {
+    return (
+      `the arguments of ${name} are ${oversized} characters, more than one reply may carry. ` +
+      "Send smaller code, and let the code write large data itself."
+    );
+  }
   if (input === undefined) {
     return `the arguments of ${name} are not valid JSON${raw ? `: ${raw.slice(0, 200)}` : ""}. Send a JSON object.`;
   }
@@ -114,6 +131,14 @@ export function conversation(s: RunState, files: readonly string[]): ChatMessage
       if (outcome) results.push({ toolCallId: call.id, ...describeOutcome(outcome) });
     }
     if (results.length) messages.push({ role: "tool", results });
+    if (turn.reply.droppedToolCalls) {
+      messages.push({
+        role: "user",
+        content:
+          `Only your first ${toolCalls.length} tool calls were kept; the other ${turn.reply.droppedToolCalls} ` +
+          `were ignored. Make at most ${toolCalls.length} calls in one reply.`,
+      });
+    }
   }
   return messages;
 }

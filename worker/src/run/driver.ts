@@ -1,10 +1,12 @@
 import {
   type EventSource,
+  fileSetProblem,
   type PayloadOf,
   QUEUE_TIMEOUT_MS,
   type RunEvent,
   type RunEventType,
   type ToolCallRecord,
+  type WorkspaceFile,
 } from "@edgeswarm/shared";
 import { type Config, loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
@@ -14,9 +16,24 @@ import { ModelError } from "../models/model.ts";
 import { CODER_SYSTEM, CODER_TOOLS, checkInput, conversation, FinishInput, RunCodeInput } from "../roles/coder.ts";
 import { type ExecutionAttempt, executeCall } from "../roles/executor.ts";
 import { makePlan } from "../roles/planner.ts";
+import { keepReply } from "../roles/reply.ts";
 import { type Action, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
 import type { ExecutionRetry, RunState } from "./state.ts";
-import type { Workspace } from "./workspace.ts";
+import { RUN_FILES_MAX, type Workspace } from "./workspace.ts";
+
+/**
+ * Why a call's files cannot join the run's workspace, in words for the coder:
+ * too many files in all, or a file whose path runs through another's.
+ */
+function workspaceProblem(workspace: readonly WorkspaceFile[], call: RunCodeInput): string | null {
+  const paths = new Set(workspace.map((f) => f.path));
+  for (const f of call.files ?? []) paths.add(f.path);
+  if (paths.size > RUN_FILES_MAX) {
+    return `the workspace holds ${workspace.length} files and this call would make it ${paths.size}; a run keeps at most ${RUN_FILES_MAX}. Write fewer files, or combine them.`;
+  }
+  const clash = fileSetProblem([...paths]);
+  return clash ? `the call's files do not fit the workspace: ${clash}` : null;
+}
 
 /** However short its queue wait, a run tries this long to reach a failing pool again. */
 const POOL_RETRY_MIN_MS = 10_000;
@@ -144,13 +161,19 @@ export class Driver {
             maxTokens: 8192,
             signal,
           });
-          const toolCalls: ToolCallRecord[] = reply.toolCalls.map((c) => ({
-            id: c.id,
-            name: c.name,
-            input: c.input,
-            ...(c.raw !== undefined ? { raw: c.raw } : {}),
-          }));
-          ctx.append("coder.replied", "coder", { step, text: reply.text, toolCalls, usage: reply.usage }, key);
+          const kept = keepReply(reply, s.toolCallCount + 1);
+          ctx.append(
+            "coder.replied",
+            "coder",
+            {
+              step,
+              text: kept.text,
+              toolCalls: kept.toolCalls,
+              ...(kept.droppedToolCalls > 0 ? { droppedToolCalls: kept.droppedToolCalls } : {}),
+              usage: reply.usage,
+            },
+            key,
+          );
         });
       case "nudge":
         ctx.append("tool.rejected", "loop", { step, toolCallId: "", name: "", message: action.message }, key);
@@ -162,10 +185,11 @@ export class Driver {
         const input = this.#validInput(step, action.call, key);
         if (!input) return;
         const run = RunCodeInput.parse(input);
+        // Everything the call would run is shown for approval: its code and the files it writes first.
         ctx.append(
           "approval.requested",
           "loop",
-          { step, toolCallId: action.call.id, language: run.language, code: run.code },
+          { step, toolCallId: action.call.id, language: run.language, code: run.code, files: run.files ?? [] },
           key,
         );
         return;
@@ -189,7 +213,7 @@ export class Driver {
 
   /** The call's input if valid; otherwise the call is rejected (an iteration) and null returned. */
   #validInput(step: number, call: ToolCallRecord, key: string): unknown {
-    const problem = checkInput(call.name, call.input, call.raw);
+    const problem = checkInput(call);
     if (!problem) return call.input;
     this.#reject(step, call, problem, key);
     return null;
@@ -206,6 +230,9 @@ export class Driver {
     if (!input || !created) return;
     const run = RunCodeInput.parse(input);
     const retry = s.executionRetries.get(call.id);
+    const workspace = ctx.workspace.all();
+    const unfit = workspaceProblem(workspace, run);
+    if (unfit) return this.#reject(step, call, unfit, key);
     let config: Config;
     try {
       config = await loadConfig(ctx.env);
@@ -230,12 +257,21 @@ export class Driver {
           queueMax: config.queueMax,
         },
         run,
-        ctx.workspace.all(),
+        workspace,
         signal,
         (work) => ctx.waitUntil(work),
       ),
     );
     if (!attempt) return; // aborted: the run was cancelled or timed out
+    if (attempt.kind === "unavailable" && attempt.error.code === "payload_too_large") {
+      // Nothing can run it as it is: the coder is told, as for any unusable call.
+      return this.#reject(
+        step,
+        call,
+        `this call cannot run: ${attempt.error.message}. Remove files or send less.`,
+        key,
+      );
+    }
 
     if (attempt.kind !== "done") {
       this.#noSandbox(call, attempt, created.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default, retry, key);

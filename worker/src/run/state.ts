@@ -46,6 +46,8 @@ export interface RunState {
   finishedSteps: PayloadOf<"step.finished">[];
   /** Executions run (an agent_lost retry is not one) plus rejected tool calls. */
   iterations: number;
+  /** Tool calls the coder made in the whole run: the next call's id is `call_<toolCallCount + 1>`. */
+  toolCallCount: number;
   usage: { planner: TokenUsage; coder: TokenUsage };
   /** The current step's conversation: coder replies and nudges, in order. */
   turns: Turn[];
@@ -78,6 +80,7 @@ export function emptyState(): RunState {
     step: null,
     finishedSteps: [],
     iterations: 0,
+    toolCallCount: 0,
     usage: { planner: zero(), coder: zero() },
     turns: [],
     outcomes: new Map(),
@@ -126,6 +129,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     case "coder.replied":
       s.turns.push({ kind: "reply", reply: e.payload, seq: e.seq });
+      s.toolCallCount += e.payload.toolCalls.length;
       s.usage.coder = add(s.usage.coder, e.payload.usage);
       s.modelRetries = null;
       break;

@@ -257,10 +257,20 @@ export class Timeline {
     };
     approveBtn.addEventListener("click", () => decide(true));
     denyBtn.addEventListener("click", () => decide(false));
+    // The files are part of what runs: they are written into the workspace before the code starts.
+    const files = Array.isArray(p.files) ? p.files : [];
     const el = card(
       "approval",
       `Approval needed before running this ${str(p.language)} code`,
       pre(str(p.code)),
+      ...files.map((f) =>
+        h(
+          "div",
+          { class: "code", "data-testid": "approval-file" },
+          h("div", { class: "code-title" }, `File it writes first: ${str(f.path)}`),
+          pre(str(f.content)),
+        ),
+      ),
       controls,
       status,
     );
