@@ -29,8 +29,27 @@ export function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** Cuts text to one line of at most `max` characters. */
+/**
+ * Text from a model or a program, made safe for a terminal: every control
+ * character but newline and tab (ESC above all, which starts the sequences
+ * that move the cursor, retitle the window or rewrite the screen) is shown as
+ * a visible escape such as `\x1b`, never sent as is.
+ */
+export function printable(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const control = (c < 0x20 && c !== 0x0a && c !== 0x09) || (c >= 0x7f && c <= 0x9f);
+    if (!control) continue;
+    out += `${text.slice(from, i)}\\x${c.toString(16).padStart(2, "0")}`;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/** Cuts text to one line of at most `max` characters, safe for a terminal. */
 export function oneLine(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = printable(text.replace(/\s+/g, " ").trim());
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

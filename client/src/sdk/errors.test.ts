@@ -15,7 +15,13 @@ describe("error mapping", () => {
       apiKey: "k",
       fetch: stub(() =>
         Response.json(
-          { error: { code: "invalid_request", message: "task is required", details: [{ path: "task", message: "Required" }] } },
+          {
+            error: {
+              code: "invalid_request",
+              message: "task is required",
+              details: [{ path: "task", message: "Required" }],
+            },
+          },
           { status: 400 },
         ),
       ),

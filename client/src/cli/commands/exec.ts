@@ -11,7 +11,7 @@ import {
 import type { Command, Values } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { LIMIT_FLAGS, limitsFrom, pairs } from "../options.ts";
-import { err, jsonLine } from "../output.ts";
+import { err, jsonLine, printable } from "../output.ts";
 import { UsageError } from "../usage-error.ts";
 import { readWorkspaceFiles } from "../workspace-files.ts";
 
@@ -32,6 +32,7 @@ export const exec: Command = {
     arg: { type: "string", multiple: true, value: "<arg>", help: "an argument for the program (repeatable)" },
     env: { type: "string", multiple: true, value: "<k=v>", help: "an environment variable (repeatable)" },
     pool: { type: "string", value: "<name>", help: "the sandbox pool (default: the key's first)" },
+    raw: { type: "boolean", help: "pass the program's output to a terminal as it is, escape sequences included" },
     ...LIMIT_FLAGS,
   },
   notes:
@@ -46,14 +47,18 @@ export const exec: Command = {
       jsonLine(result);
       return execExitCode(result);
     }
+    // On a terminal the program's output is shown safe (its escape sequences visible), unless --raw;
+    // into a pipe or a file it goes byte for byte.
+    const show = (stream: NodeJS.WriteStream, data: string) =>
+      stream.write(stream.isTTY && !values.raw ? printable(data) : data);
     // Leaving early (Ctrl-C kills us) closes the stream, and the Worker then kills the sandbox.
     for await (const e of swarm.executions.stream(body)) {
-      if (e.type === "stdout") process.stdout.write(e.data);
-      else if (e.type === "stderr") process.stderr.write(e.data);
+      if (e.type === "stdout") show(process.stdout, e.data);
+      else if (e.type === "stderr") show(process.stderr, e.data);
       else if (e.type === "finished") {
         const r = e.result;
         if (r.status !== "succeeded" && r.status !== "failed") {
-          const why = r.error ? `: ${r.error.code}: ${r.error.message}` : "";
+          const why = r.error ? `: ${r.error.code}: ${printable(r.error.message)}` : "";
           const cut = r.truncated.stdout || r.truncated.stderr ? " (output cut at outputBytes)" : "";
           err(`edgeswarm: the program ended ${r.status}${cut}${why}`);
         }

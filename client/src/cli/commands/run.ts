@@ -12,7 +12,7 @@ import { EdgeswarmApiError } from "../../sdk/errors.ts";
 import type { Command, Context, Values } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { LIMIT_FLAGS, limitsFrom, number, pairs } from "../options.ts";
-import { err, interactive, jsonLine, out } from "../output.ts";
+import { err, interactive, jsonLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { ProgressView } from "../render/progress.ts";
 import { saveResult } from "../save-result.ts";
@@ -140,14 +140,14 @@ function report(run: RunView, dir: string, files: string[]): void {
   out("");
   out(`${head} (tokens: ${total.inputTokens} in, ${total.outputTokens} out)`);
   if (run.error) {
-    const line = `${run.status} (${run.error.reason}): ${run.error.message}`;
+    const line = `${run.status} (${run.error.reason}): ${printable(run.error.message)}`;
     out(line);
     err(`edgeswarm: run ${run.id} ${line}`);
   }
   if (run.result) {
-    out(`summary: ${run.result.summary}`);
+    out(`summary: ${printable(run.result.summary)}`);
     out("stdout:");
-    out(run.result.stdout.replace(/\n$/, ""));
+    out(printable(run.result.stdout.replace(/\n$/, "")));
   }
   out(`saved to ${dir}: ${files.join(", ")}`);
 }

@@ -2,7 +2,7 @@ import type { RunView } from "@edgeswarm/shared";
 import type { Command } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { number } from "../options.ts";
-import { jsonLine, oneLine, out } from "../output.ts";
+import { jsonLine, oneLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { table } from "../render/table.ts";
 
@@ -68,11 +68,11 @@ export function describeRun(run: RunView): string[] {
       lines.push(` ${mark} ${i + 1}. ${oneLine(s.goal, 100)}`);
     });
   }
-  if (run.error) lines.push(`error:      ${run.error.reason}: ${run.error.message}`);
+  if (run.error) lines.push(`error:      ${run.error.reason}: ${printable(run.error.message)}`);
   if (run.result) {
-    lines.push(`summary:    ${run.result.summary}`);
+    lines.push(`summary:    ${printable(run.result.summary)}`);
     if (run.result.files.length) lines.push(`files:      ${run.result.files.map((f) => f.path).join(", ")}`);
-    lines.push("stdout:", run.result.stdout.replace(/\n$/, ""));
+    lines.push("stdout:", printable(run.result.stdout.replace(/\n$/, "")));
   }
   return lines;
 }
