@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { ensureImage } from "./lib/image.ts";
+import { type LocalConfig, LocalConfigError, localConfig } from "./lib/local-config.ts";
 import { AGENT_BIN, ROOT } from "./lib/paths.ts";
 import { Proc } from "./lib/process.ts";
 import { waitForLine } from "./lib/wait.ts";
@@ -21,9 +21,15 @@ const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORT must be a port number, not '${process.env.PORT}'`);
 const agentCount = Number(process.env.EDGESWARM_AGENTS ?? 1);
 if (!Number.isInteger(agentCount) || agentCount < 1 || agentCount > 16) fail("EDGESWARM_AGENTS must be 1 to 16");
-const apiKey = process.env.EDGESWARM_API_KEY || `es_dev_${randomBytes(16).toString("hex")}`;
-if (apiKey.length < 8) fail("EDGESWARM_API_KEY must have at least 8 characters");
-const agentToken = `es_agent_${randomBytes(16).toString("hex")}`;
+function readLocalConfig(): LocalConfig {
+  try {
+    return localConfig(process.env);
+  } catch (err) {
+    if (err instanceof LocalConfigError) return fail(err.message);
+    throw err;
+  }
+}
+const local = readLocalConfig();
 const url = `http://127.0.0.1:${port}`;
 
 const docker = new Docker();
@@ -44,19 +50,7 @@ try {
 const home = process.env.EDGESWARM_HOME || join(ROOT, ".edgeswarm");
 await mkdir(home, { recursive: true });
 const envFile = join(home, "worker.env");
-await writeFile(
-  envFile,
-  envFileText({
-    EDGESWARM_API_KEYS: JSON.stringify({ [apiKey]: { tenant: "local", pools: ["default"] } }),
-    EDGESWARM_AGENT_TOKENS: JSON.stringify({ [agentToken]: "default" }),
-    ANTHROPIC_API_KEY: process.env.ANTHROPIC_API_KEY,
-    OPENAI_API_KEY: process.env.OPENAI_API_KEY,
-    ANTHROPIC_BASE_URL: process.env.ANTHROPIC_BASE_URL,
-    OPENAI_BASE_URL: process.env.OPENAI_BASE_URL,
-    EDGESWARM_WEBHOOK_SECRETS: process.env.EDGESWARM_WEBHOOK_SECRETS,
-    EDGESWARM_WEBHOOK_RETRY_BASE_MS: process.env.EDGESWARM_WEBHOOK_RETRY_BASE_MS,
-  }),
-);
+await writeFile(envFile, envFileText(local.vars));
 await chmod(envFile, 0o600);
 
 const children: Proc[] = [];
@@ -83,10 +77,11 @@ try {
 for (let i = 1; i <= agentCount; i++) {
   // Ids stable per port: a restarted stack reaps its own leftovers, never another stack's.
   const id = `local-${port}-${i}`;
+  // The token goes in the environment: a flag would show in `ps` to every user of the machine.
   const agent = new Proc(
     process.execPath,
-    [AGENT_BIN, "--url", url, "--token", agentToken, "--id", id, "--capacity", "4"],
-    process.env,
+    [AGENT_BIN, "--url", url, "--id", id, "--capacity", "4"],
+    { ...process.env, EDGESWARM_AGENT_TOKEN: local.agentToken },
     ROOT,
   );
   children.push(agent);
@@ -99,7 +94,7 @@ for (let i = 1; i <= agentCount; i++) {
 
 const smoke = await fetch(`${url}/v1/executions`, {
   method: "POST",
-  headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+  headers: { Authorization: `Bearer ${local.apiKey}`, "Content-Type": "application/json" },
   body: JSON.stringify({
     language: "python",
     code: "import sys\nprint(f'hello from a sandbox, Python {sys.version.split()[0]}')",
@@ -116,14 +111,15 @@ process.stdout.write(`
   edgeswarm is running.
 
     URL       ${url}
-    API key   ${apiKey}${process.env.EDGESWARM_API_KEY ? "" : "   (generated; set EDGESWARM_API_KEY to choose one)"}
-    agents    ${agentCount} (pool 'default')
+    API key   ${local.apiKey}${local.keyNote}
+    agents    ${agentCount} (pool '${local.pool}')
     dashboard ${url}/   (paste the API key)
+    config    ${local.sources.join("\n              ")}
 
   Try it:
 
     curl -s ${url}/v1/executions \\
-      -H 'Authorization: Bearer ${apiKey}' \\
+      -H 'Authorization: Bearer ${local.apiKey}' \\
       -d '{"language": "python", "code": "print(6 * 7)"}'
 
   Ctrl-C stops everything.

@@ -48,6 +48,56 @@ describe("npm start", () => {
     }
   });
 
+  it("configures the Worker like production from its environment: keys, the agents' token, quotas", async () => {
+    const port = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), "edgeswarm-start-"));
+    const key = "start-test-operator-key-0002";
+    const token = "start-test-agent-token-0002";
+    const configured = new Proc(
+      process.execPath,
+      ["scripts/start.mjs"],
+      {
+        ...process.env,
+        PORT: String(port),
+        EDGESWARM_HOME: dir,
+        EDGESWARM_API_KEY: "this-key-is-replaced",
+        EDGESWARM_API_KEYS: JSON.stringify({ [key]: { tenant: "ops", pools: ["edge"] } }),
+        EDGESWARM_AGENT_TOKENS: JSON.stringify({ [token]: { pool: "edge", maxCapacity: 2 } }),
+        EDGESWARM_AGENT_TOKEN: token,
+        EDGESWARM_TENANT_LIMITS: JSON.stringify({ ops: { concurrentExecutions: 1 } }),
+      },
+      ROOT,
+    );
+    try {
+      await waitForLine(configured.log, /edgeswarm is running/, 120_000, "npm start to say it is running");
+      const out = configured.log.all.join("\n");
+      expect(out).toContain(`API key   ${key}   (from EDGESWARM_API_KEYS: the first key for pool 'edge')`);
+      expect(out).toContain("EDGESWARM_TENANT_LIMITS from your environment");
+      expect(out).toContain("EDGESWARM_AGENT_TOKENS from your environment");
+      expect(out).not.toContain(token);
+
+      const api = new Api(`http://127.0.0.1:${port}`, key);
+      const agents = (await (await api.get("/v1/agents")).json()) as { agents: { pool: string; capacity: number }[] };
+      expect(agents.agents).toMatchObject([{ pool: "edge", capacity: 2 }]); // its 4, cut to the token's most
+      expect((await new Api(`http://127.0.0.1:${port}`, "this-key-is-replaced").get("/v1/agents")).status).toBe(401);
+      // The tenant's quota holds: one at a time, and a second that may not wait is refused.
+      const holding = api.stream({ language: "python", code: "import time\ntime.sleep(2)" });
+      expect((await holding.next()).value).toMatchObject({ type: "started" });
+      const second = await api.raw(
+        "/v1/executions",
+        JSON.stringify({ language: "python", code: "print(1)", queueTimeoutMs: 0 }),
+      );
+      expect(second.status).toBe(429);
+      let last: unknown;
+      for await (const event of holding) last = event;
+      expect(last).toMatchObject({ type: "finished", result: { status: "succeeded" } });
+    } finally {
+      configured.child.kill("SIGINT");
+      await configured.exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says clearly when Docker is unreachable, without a stack trace", async () => {
     const failing = new Proc(
       process.execPath,
