@@ -1,5 +1,6 @@
 import type { AgentLatencyResult } from "./agent-latency.ts";
 import type { Machine } from "./machine.ts";
+import type { BurstResult, CeilingResult } from "./queue.ts";
 import type { RunsResult } from "./runs.ts";
 import type { WarmCount } from "./scenarios.ts";
 import type { Summary } from "./stats.ts";
@@ -23,6 +24,8 @@ export interface BenchResult {
   load?: { section: string; start: number; end: number }[];
   /** The runs API figures (runs.ts), when measured. */
   runs?: RunsResult;
+  burst?: BurstResult;
+  ceiling?: CeilingResult;
   /** The agent on its own under each runtime (agent-latency.ts), when measured. */
   agentLatency?: AgentLatencyResult[];
   /** Sustained throughput and the agent's health (throughput.ts), when measured. */

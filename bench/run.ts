@@ -8,6 +8,7 @@ import { FILL_TIMEOUT_MS } from "./local-agent.ts";
 import { loadNow, machineInfo } from "./machine.ts";
 import { measure, type Scenario } from "./measure.ts";
 import { PoolWatch } from "./pool-watch.ts";
+import { formatBurstTable, formatCeilingTable, measureBurst, measureCeiling } from "./queue.ts";
 import { buildResult, formatRunsTable, formatTable, roundRuns } from "./report.ts";
 import { formatAgentLatencyTable, formatThroughputTable } from "./report-agent.ts";
 import { measureRuns } from "./runs.ts";
@@ -138,6 +139,14 @@ try {
   say("runs: starting a Worker, one agent and a fake model server...");
   result.runs = roundRuns(await measureRuns(interrupt.signal, say));
   process.stdout.write(`\n${formatRunsTable(result.runs)}${loadLine("runs")}\n`);
+
+  // The pool's queue: a burst on real agents, then one pool's ceiling with simulated ones.
+  interrupt.signal.throwIfAborted();
+  result.burst = await measureBurst(say);
+  process.stdout.write(`\n${formatBurstTable(result.burst)}${loadLine("burst")}\n`);
+  interrupt.signal.throwIfAborted();
+  result.ceiling = await measureCeiling(say);
+  process.stdout.write(`\n${formatCeilingTable(result.ceiling)}${loadLine("pool ceiling")}\n`);
 
   // The agent on its own, behind a fake Worker: each runtime with its own agent, one after the other.
   const latency: AgentLatencyResult[] = [];
