@@ -1,24 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { WORKER_VARIABLES } from "@edgeswarm/shared";
 
 /**
  * The Worker variables that `npm start` passes on from its own environment
- * when they are set: every variable of the README's configuration table, so
- * that the local stack is configured exactly like a deployed Worker.
+ * when they are set: every one the Worker reads, so that the local stack is
+ * configured exactly like a deployed Worker.
  */
-export const PASSED_THROUGH = [
-  "EDGESWARM_API_KEYS",
-  "EDGESWARM_AGENT_TOKENS",
-  "ANTHROPIC_API_KEY",
-  "OPENAI_API_KEY",
-  "ANTHROPIC_BASE_URL",
-  "OPENAI_BASE_URL",
-  "EDGESWARM_POOL_LIMITS",
-  "EDGESWARM_TENANT_LIMITS",
-  "EDGESWARM_WEBHOOK_SECRETS",
-  "EDGESWARM_WEBHOOK_RETRY_BASE_MS",
-  "EDGESWARM_QUEUE_MAX",
-  "EDGESWARM_RUN_RETENTION_DAYS",
-] as const;
+export const PASSED_THROUGH = WORKER_VARIABLES;
 
 /** How the local stack is set up: the Worker's variables, and the key and token it uses itself. */
 export interface LocalConfig {

@@ -66,7 +66,9 @@ export class Proc {
     }
     if (code === "late") {
       const last = this.log.all.slice(-15).join("\n");
-      throw new Error(`${this.name} did not exit within ${timeoutMs} ms of ${signal}, so was killed; last output:\n${last}`);
+      throw new Error(
+        `${this.name} did not exit within ${timeoutMs} ms of ${signal}, so was killed; last output:\n${last}`,
+      );
     }
     return code;
   }

@@ -13,3 +13,4 @@ export * from "./runs.ts";
 export * from "./version.ts";
 export * from "./webhooks.ts";
 export * from "./wire.ts";
+export * from "./worker-variables.ts";

@@ -81,9 +81,8 @@ export const Heartbeat = z.object({
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 
-export const ExecStart = z.object({
-  type: z.literal("exec.start"),
-  executionId: ExecutionId,
+/** What one execution needs: the program, its files and its resolved limits. */
+export const ExecutionSpec = z.object({
   language: Language,
   code: z.string(),
   files: z.array(WorkspaceFile),
@@ -91,6 +90,12 @@ export const ExecStart = z.object({
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   limits: Limits,
+});
+export type ExecutionSpec = z.infer<typeof ExecutionSpec>;
+
+export const ExecStart = ExecutionSpec.extend({
+  type: z.literal("exec.start"),
+  executionId: ExecutionId,
   /** The execution's first flow-control window, in characters of frame text. */
   window: z.number().int().positive(),
 });

@@ -332,6 +332,7 @@ describe.each(RUNTIMES)("isolation under %s", (runtime) => {
     expect(host.CapAdd).toEqual(["SETUID", "SETGID", "SETPCAP"]);
     expect(host.SecurityOpt).toEqual(["no-new-privileges"]);
     expect(host.Privileged).toBe(false);
+    expect(info.Config.User).toBe("0:0"); // only until the runner drops to its uid, and the program to 65534
     expect(host.ReadonlyRootfs).toBe(true);
     expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(["/tmp", "/workspace"]);
     expect(host.Binds ?? []).toEqual([]);

@@ -1,7 +1,8 @@
 import type { RunEvent, RunEventOf } from "@edgeswarm/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { FakeOpenAI } from "../fakes/openai.ts";
+import type { FakeAnthropic } from "../fakes/anthropic.ts";
+import { FakeModels } from "../fakes/models.ts";
+import type { FakeOpenAI } from "../fakes/openai.ts";
 import { reply } from "../fakes/server.ts";
 import { createRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
@@ -10,32 +11,24 @@ import { type Stack, startStack } from "../harness/stack.ts";
 // that are huge, or that carry hundreds of calls. Each run still ends by its
 // limits, with an event that says what happened, and nothing it sent grows
 // the run's log past its bounds.
-const ANTHROPIC_KEY = "sk-ant-abuse-models-01";
-const OPENAI_KEY = "sk-openai-abuse-models-01";
 let stack: Stack;
+let models: FakeModels;
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
 
 beforeAll(async () => {
-  anthropic = await FakeAnthropic.start({ apiKey: ANTHROPIC_KEY });
-  openai = await FakeOpenAI.start({ apiKey: OPENAI_KEY });
-  stack = await startStack("abuse-models", 1, 2, {
-    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    OPENAI_API_KEY: OPENAI_KEY,
-    OPENAI_BASE_URL: `${openai.url}/v1`,
-  });
+  models = await FakeModels.start("abuse-models");
+  ({ anthropic, openai } = models);
+  stack = await startStack("abuse-models", 1, 2, models.vars);
 }, 120_000);
 afterEach(() => {
-  anthropic.reset();
-  openai.reset();
+  models?.reset();
   expect(anthropic.violations).toEqual([]);
   expect(openai.violations).toEqual([]);
 });
 afterAll(async () => {
   await stack?.stop();
-  await anthropic?.close();
-  await openai?.close();
+  await models?.close();
 });
 
 const LOCAL = { provider: "openai-compatible", model: "local-model" } as const;

@@ -1,8 +1,9 @@
 import type { RunView } from "@edgeswarm/shared";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { FakeOpenAI } from "../fakes/openai.ts";
+import type { FakeAnthropic } from "../fakes/anthropic.ts";
+import { FakeModels } from "../fakes/models.ts";
+import type { FakeOpenAI } from "../fakes/openai.ts";
 import { reply } from "../fakes/server.ts";
 import { createRun, getRun } from "../harness/runs.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
@@ -10,11 +11,10 @@ import { launchChromium, type PageProblems, pngBytes, screenshot, watchedPage } 
 
 // The dashboard in a real Chromium against the real stack: the Worker in
 // workerd, a sandbox agent, Docker, and the fake model servers.
-const ANTHROPIC_KEY = "sk-ant-test-key-dash";
-const OPENAI_KEY = "sk-openai-test-key-dash";
 const AGENT_ID = "browser-dash-1";
 
 let stack: Stack;
+let models: FakeModels;
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
 let browser: Browser;
@@ -43,20 +43,14 @@ function gate(): Gate {
 }
 
 beforeAll(async () => {
-  anthropic = await FakeAnthropic.start({ apiKey: ANTHROPIC_KEY });
-  openai = await FakeOpenAI.start({ apiKey: OPENAI_KEY });
-  stack = await startStack("browser-dash", 1, 2, {
-    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    OPENAI_API_KEY: OPENAI_KEY,
-    OPENAI_BASE_URL: `${openai.url}/v1`,
-  });
+  models = await FakeModels.start("browser-dash");
+  ({ anthropic, openai } = models);
+  stack = await startStack("browser-dash", 1, 2, models.vars);
   browser = await launchChromium();
 });
 // Replies a test queued and did not use never answer the next test's requests.
 afterEach(() => {
-  anthropic?.reset();
-  openai?.reset();
+  models?.reset();
 });
 afterEach(async ({ task }) => {
   // When a test failed (a wait timed out, say), show what the page showed.
@@ -81,8 +75,7 @@ afterAll(async () => {
   for (const g of gates) g.open();
   await browser?.close();
   await stack?.stop();
-  await anthropic?.close();
-  await openai?.close();
+  await models?.close();
 });
 
 async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> {

@@ -1,10 +1,6 @@
-import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { FakeOpenAI } from "../fakes/openai.ts";
+import { FakeModels } from "../fakes/models.ts";
 import { reply, type Script } from "../fakes/server.ts";
 import { anthropicToolResults } from "../harness/runs.ts";
-
-export const ANTHROPIC_KEY = "sk-ant-client-test-0001";
-export const OPENAI_KEY = "sk-openai-client-test-0001";
 
 /** Prints the 10th Fibonacci number, 55. */
 export const FIB_CODE = "a, b = 0, 1\nfor _ in range(10):\n    a, b = b, a + b\nprint(a)\n";
@@ -31,29 +27,10 @@ export const ONE_STEP_PLAN: Script = reply.structured({
   steps: [{ goal: "Compute and print the answer", successCriterion: "the answer is printed" }],
 });
 
-/** Both fake model servers, with the answers above as their defaults, and the Worker variables that point at them. */
-export async function startModels(): Promise<{
-  anthropic: FakeAnthropic;
-  openai: FakeOpenAI;
-  vars: Record<string, string>;
-  close(): Promise<void>;
-}> {
-  const anthropic = await FakeAnthropic.start({ apiKey: ANTHROPIC_KEY });
-  const openai = await FakeOpenAI.start({ apiKey: OPENAI_KEY });
-  anthropic.setDefault(solvingCoder(FIB_CODE, "prints the 10th Fibonacci number"));
-  openai.setDefault(ONE_STEP_PLAN);
-  return {
-    anthropic,
-    openai,
-    vars: {
-      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      ANTHROPIC_BASE_URL: anthropic.url,
-      OPENAI_API_KEY: OPENAI_KEY,
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-    },
-    async close() {
-      await anthropic.close();
-      await openai.close();
-    },
-  };
+/** Both fake model servers, with the answers above as their defaults. */
+export async function startModels(): Promise<FakeModels> {
+  const models = await FakeModels.start("client-test");
+  models.anthropic.setDefault(solvingCoder(FIB_CODE, "prints the 10th Fibonacci number"));
+  models.openai.setDefault(ONE_STEP_PLAN);
+  return models;
 }

@@ -1,7 +1,8 @@
 import type { RunEvent } from "@edgeswarm/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeAnthropic } from "../fakes/anthropic.ts";
-import { FakeOpenAI } from "../fakes/openai.ts";
+import type { FakeAnthropic } from "../fakes/anthropic.ts";
+import { FakeModels } from "../fakes/models.ts";
+import type { FakeOpenAI } from "../fakes/openai.ts";
 import { reply } from "../fakes/server.ts";
 import { Api } from "../harness/api.ts";
 import { anthropicToolResults, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
@@ -10,31 +11,23 @@ import { WorkerProcess } from "../harness/worker.ts";
 
 // The swarm end to end: the real Worker and agents, real Docker, and fake model
 // servers that the real SDKs talk to over HTTP.
-const ANTHROPIC_KEY = "sk-ant-test-key-0001";
-const OPENAI_KEY = "sk-openai-test-key-0001";
 let stack: Stack;
+let models: FakeModels;
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
 
 beforeAll(async () => {
-  anthropic = await FakeAnthropic.start({ apiKey: ANTHROPIC_KEY });
-  openai = await FakeOpenAI.start({ apiKey: OPENAI_KEY });
-  stack = await startStack("e2e-runs", 1, 2, {
-    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    OPENAI_API_KEY: OPENAI_KEY,
-    OPENAI_BASE_URL: `${openai.url}/v1`,
-  });
+  models = await FakeModels.start("e2e-runs");
+  ({ anthropic, openai } = models);
+  stack = await startStack("e2e-runs", 1, 2, models.vars);
 });
 // Replies a test queued and did not use never answer the next test's requests.
 afterEach(() => {
-  anthropic?.reset();
-  openai?.reset();
+  models?.reset();
 });
 afterAll(async () => {
   await stack?.stop();
-  await anthropic?.close();
-  await openai?.close();
+  await models?.close();
 });
 
 describe("runs", () => {

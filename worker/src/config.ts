@@ -1,4 +1,4 @@
-import { LIMIT_NAMES, LIMITS, type LimitName, Name } from "@edgeswarm/shared";
+import { LIMIT_NAMES, LIMITS, type LimitName, Name, WORKER_VARIABLES } from "@edgeswarm/shared";
 import { z } from "zod";
 import type { Env } from "./env.ts";
 import { EdgeswarmError } from "./errors.ts";
@@ -254,20 +254,7 @@ function hex(digest: ArrayBuffer, bytes: number): string {
 }
 
 /** The variables config.ts reads; the cache key is their values. */
-const VARIABLES = [
-  "EDGESWARM_API_KEYS",
-  "EDGESWARM_AGENT_TOKENS",
-  "EDGESWARM_POOL_LIMITS",
-  "EDGESWARM_TENANT_LIMITS",
-  "EDGESWARM_WEBHOOK_SECRETS",
-  "EDGESWARM_WEBHOOK_RETRY_BASE_MS",
-  "EDGESWARM_QUEUE_MAX",
-  "EDGESWARM_RUN_RETENTION_DAYS",
-  "ANTHROPIC_API_KEY",
-  "ANTHROPIC_BASE_URL",
-  "OPENAI_API_KEY",
-  "OPENAI_BASE_URL",
-] as const satisfies readonly (keyof Env)[];
+const VARIABLES = WORKER_VARIABLES satisfies readonly (keyof Env)[];
 
 async function parse(env: Env): Promise<Config> {
   const problems = new Problems();

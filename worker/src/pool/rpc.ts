@@ -1,4 +1,4 @@
-import { ExecutionId, type FileEncoding, Language, Limits, Name, WorkspaceFile } from "@edgeswarm/shared";
+import { ExecutionId, ExecutionSpec, type FileEncoding, Name } from "@edgeswarm/shared";
 import { z } from "zod";
 
 /**
@@ -6,18 +6,6 @@ import { z } from "zod";
  * (client.ts). Internal, but still parsed on arrival: the object trusts no
  * shape it did not check.
  */
-
-/** What one execution needs: the program, its files and its resolved limits. */
-export const ExecutionSpec = z.object({
-  language: Language,
-  code: z.string(),
-  files: z.array(WorkspaceFile),
-  stdin: z.string().optional(),
-  args: z.array(z.string()),
-  env: z.record(z.string(), z.string()),
-  limits: Limits,
-});
-export type ExecutionSpec = z.infer<typeof ExecutionSpec>;
 
 /** The tenant an execution is for, with the quotas the pool holds it to. */
 export const TenantRef = z.object({
