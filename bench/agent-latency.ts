@@ -8,7 +8,7 @@ import { type Target, target } from "./targets.ts";
 // The agent on its own: the real agent process, driven by the bench's fake
 // Worker, timed from the exec.start frame being sent until its exec.finished
 // arrives, one run at a time, always served by a warm container; beside
-// `docker exec` and `docker run --rm` of the same code, interleaved. See README.md.
+// `docker exec` and `docker run --rm` of the same code, interleaved. See docs/benchmark.md.
 
 /** Slots of the agent timed here; its warm pool has as many containers (the agent's default). */
 export const LATENCY_CAPACITY = 4;

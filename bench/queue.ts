@@ -6,7 +6,7 @@ import { TestWorker } from "../test/harness/test-worker.ts";
 import { type Summary, summarize } from "./stats.ts";
 import { type Target, target } from "./targets.ts";
 
-// The pool's queue under load, two ways (see README.md):
+// The pool's queue under load, two ways (see docs/benchmark.md):
 //  - a burst: BURST executions from one tenant at once on SLOTS slots of real
 //    agents, while a second tenant sends one execution at a time; what
 //    completes, how long each waits, and how long the second tenant waits

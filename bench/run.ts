@@ -23,7 +23,7 @@ import { measureThroughput } from "./throughput.ts";
 // model server, times the runs API (runs.ts) and prints its table; then times
 // the agent on its own behind a fake Worker, under runc and runsc
 // (agent-latency.ts), and its sustained throughput against raw Docker
-// (throughput.ts); writes bench/results/latest.json. See README.md.
+// (throughput.ts); writes bench/results/latest.json. See docs/benchmark.md.
 
 const WARMUP = 3;
 const MAX_N = 1000;

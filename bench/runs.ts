@@ -8,7 +8,7 @@ import { startBenchStack } from "./stack.ts";
 import { type Summary, summarize } from "./stats.ts";
 
 // The runs API under an instant fake coder: what the loop itself costs per
-// iteration, and how long a burst of concurrent runs takes. See README.md.
+// iteration, and how long a burst of concurrent runs takes. See docs/benchmark.md.
 
 /** Iterations (run_code calls) of the run whose loop is timed; the coder then calls finish. */
 export const OVERHEAD_ITERATIONS = 20;
@@ -105,7 +105,7 @@ async function finishRun(api: Api, id: string, iterations: number): Promise<{ ev
   return { events, endedAt };
 }
 
-/** Splits a run's log into its loop iterations (see README.md, "Runs"). */
+/** Splits a run's log into its loop iterations (see bench/README.md, "Runs"). */
 export function iterationSamples(events: readonly RunEvent[]): IterationSample[] {
   const ms = (e: RunEvent) => Date.parse(e.at);
   const samples: IterationSample[] = [];

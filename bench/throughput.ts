@@ -13,7 +13,7 @@ import { type Target, target } from "./targets.ts";
 // create/start/wait/remove loop per worker) against the real agent of the same
 // capacity driven by the fake Worker, each for the same counted window after
 // the same untimed warm-up; and the agent's own health from its heartbeats
-// during its window. See README.md.
+// during its window. See docs/benchmark.md.
 
 export const THROUGHPUT_CONCURRENCY = 8;
 /** Untimed load before each counted window, so both are measured in a steady state. */

@@ -1,6 +1,6 @@
 /**
- * Every variable the Worker reads from its environment (the README's
- * configuration table). The Worker parses them; `npm start` passes each one
+ * Every variable the Worker reads from its environment (the table in
+ * docs/configuration.md). The Worker parses them; `npm start` passes each one
  * it finds set on to the local Worker, so both read the same list.
  */
 export const WORKER_VARIABLES = [

@@ -35,7 +35,7 @@ describe("agent lifecycle", () => {
       type: "finished",
       result: { id, status: "error", agentId: "e2e-life-1", error: { code: "agent_lost" } },
     });
-    // A killed process closes its TCP connection at once; the README promises 2 s for this case.
+    // A killed process closes its TCP connection at once; docs/agents.md promises 2 s for this case.
     expect(lostAfter).toBeLessThan(2_000);
 
     // The container outlived its agent; the agent's next life removes it.
@@ -72,7 +72,7 @@ describe("agent lifecycle", () => {
         }),
       ]);
       // By design 15 s of silence, found by a sweep every 5 s: at most 20 s, plus
-      // the alarm's own scheduling slack on a loaded machine (README: agent loss).
+      // the alarm's own scheduling slack on a loaded machine (docs/agents.md: agent loss).
       expect(performance.now() - frozenAt).toBeLessThan(25_000);
     } finally {
       agent.proc.signal("SIGCONT");

@@ -7,7 +7,7 @@ import { pollUntil } from "../harness/poll.ts";
 import { createRun, followRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
-// Tenant quotas (EDGESWARM_TENANT_LIMITS): each answers as the README says, and
+// Tenant quotas (EDGESWARM_TENANT_LIMITS): each answers as docs/sharing.md says, and
 // touches no other tenant.
 const KEY = "sk-ant-test-key-quotas";
 const TENANT = {

@@ -15,23 +15,23 @@ import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 // Webhooks on a run's end, against the real Worker and agent, real Docker, a
 // fake Anthropic server, and a webhook receiver on loopback that checks every
-// signature with the README's own verification snippet.
+// signature with the docs' own verification snippet.
 const ANTHROPIC_KEY = "sk-ant-test-key-webhooks";
 const SECRET = "whsec-test-tenant-a-0123456789abcdef";
 const ROOT = join(import.meta.dirname, "..", "..");
 
 type Verify = (rawBody: Buffer | string, header: string | undefined, secret: string, tolerance?: number) => boolean;
 
-/** The first `js` block of the README's "Webhooks" section, imported as a module: the docs cannot drift. */
-async function readmeVerifier(dir: string): Promise<Verify> {
-  const readme = await readFile(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("\n### Webhooks\n"));
+/** The first `js` block of the "Webhooks" section of docs/api.md, imported as a module: the docs cannot drift. */
+async function documentedVerifier(dir: string): Promise<Verify> {
+  const doc = await readFile(join(ROOT, "docs", "api.md"), "utf8");
+  const section = doc.slice(doc.indexOf("\n## Webhooks\n"));
   const block = /```js\n([\s\S]*?)\n```/.exec(section)?.[1];
-  if (!block) throw new Error("README.md has no js block in its Webhooks section");
+  if (!block) throw new Error("docs/api.md has no js block in its Webhooks section");
   const file = join(dir, "verify-webhook.mjs");
   await writeFile(file, block);
   const mod = (await import(pathToFileURL(file).href)) as { verifyWebhook?: Verify };
-  if (!mod.verifyWebhook) throw new Error("the README's snippet exports no verifyWebhook");
+  if (!mod.verifyWebhook) throw new Error("the docs' snippet exports no verifyWebhook");
   return mod.verifyWebhook;
 }
 
@@ -163,7 +163,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "edgeswarm-webhooks-"));
-  verify = await readmeVerifier(dir);
+  verify = await documentedVerifier(dir);
   receiver = await Receiver.start(verify);
   anthropic = await FakeAnthropic.start({
     apiKey: ANTHROPIC_KEY,
@@ -380,7 +380,7 @@ describe("webhooks", () => {
     expect(body.error.message).toContain("EDGESWARM_WEBHOOK_SECRETS");
   });
 
-  it("the README's verifier rejects a changed body, a wrong secret and an old timestamp", () => {
+  it("the documented verifier rejects a changed body, a wrong secret and an old timestamp", () => {
     const delivery = receiver.deliveries[0];
     if (!delivery) throw new Error("no delivery recorded yet");
     const header = delivery.headers["edgeswarm-signature"] as string;

@@ -5,7 +5,7 @@ import { EdgeswarmError } from "./errors.ts";
 
 /**
  * The Worker's configuration, parsed once per isolate and per set of values
- * from its variables and secrets (see the README's configuration table). A
+ * from its variables and secrets (see docs/configuration.md). A
  * problem is reported as `misconfigured`, naming the variable and what is
  * wrong with it, and never its contents: several of these variables are
  * secrets, and some are keyed by them.
