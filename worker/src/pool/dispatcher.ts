@@ -10,7 +10,8 @@ import type {
 } from "@edgeswarm/shared";
 import { MAX_FRAME_BYTES } from "@edgeswarm/shared";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
-import { LeaseBounds } from "./bounds.ts";
+import { CallerWatch, CLIENT_STALL_MS } from "./caller-watch.ts";
+import { Lease } from "./lease.ts";
 import { cancelledOutcome, failedOutcome } from "./outcomes.ts";
 import { EventPump } from "./pump.ts";
 import { FairQueue } from "./queue.ts";
@@ -21,15 +22,6 @@ import { pickAgent } from "./scheduler.ts";
 export const EXECUTION_GRACE_MS = 30_000;
 /** An agent answers exec.start with exec.accepted within this, or the execution goes to another agent. */
 export const ACK_TIMEOUT_MS = 3_000;
-/** A caller that takes none of an execution's events for this long is too slow: the execution is cancelled. */
-export const CLIENT_STALL_MS = 10_000;
-/**
- * How often callers are pinged and stalls looked for. A ping is how a caller
- * that vanished without cancelling (its Worker died) is noticed.
- */
-export const CALLER_PING_MS = 2_000;
-/** Most waiting callers pinged per tick: 10,000 waiting are each pinged every 100 s, not 5,000 times a second. */
-const WAITING_PINGS_PER_TICK = 200;
 /**
  * What the pool holds of events its callers have not taken, in characters of
  * the agents' frames: each execution gets a share as its window, between the
@@ -59,19 +51,6 @@ export interface AgentDirectory {
   trust(connId: string): void;
   /** The connection let a lease go unacknowledged: it gets nothing until it speaks again. */
   bench(connId: string): void;
-}
-
-interface Lease {
-  connId: string;
-  agentId: string;
-  /** The seq the next frame from the agent must carry. */
-  nextSeq: number;
-  acked: boolean;
-  /** Until exec.accepted; then until the execution's own timeout and grace. */
-  timer: ReturnType<typeof setTimeout>;
-  bounds: LeaseBounds;
-  /** Characters of window the agent may still spend: it may overdraw by one frame, never more. */
-  window: number;
 }
 
 /** One execution from the moment its caller asks until its caller has the answer. */
@@ -108,8 +87,13 @@ export class Dispatcher {
   /** The quotas each tenant with executions here was last sent with. */
   readonly #quotas = new Map<string, TenantRef>();
   #leased = 0;
-  #pinger: ReturnType<typeof setInterval> | undefined;
-  #pingCursor = 0;
+  readonly #callers = new CallerWatch<Job>({
+    calls: () => this.#jobs,
+    // Running, or ended and waiting for its caller to take the last events: either way
+    // a caller that takes nothing for CLIENT_STALL_MS is let go.
+    view: (job) => ({ pump: job.pump, state: job.lease ? "running" : job.queueTimer ? "waiting" : "other" }),
+    onStalled: (job) => this.#tooSlow(job),
+  });
 
   constructor(dir: AgentDirectory) {
     this.#dir = dir;
@@ -173,7 +157,7 @@ export class Dispatcher {
         job.pump.push({ type: "queued", position });
       }
     }
-    this.#startPinging();
+    this.#callers.start();
     return promise;
   }
 
@@ -283,15 +267,13 @@ export class Dispatcher {
       );
       return;
     }
-    job.lease = {
+    job.lease = new Lease({
       connId: slot.connId,
       agentId: slot.agentId,
-      nextSeq: 0,
-      acked: false,
-      timer: setTimeout(() => this.#unacknowledged(job), ACK_TIMEOUT_MS),
-      bounds: new LeaseBounds(job.input.spec.limits),
+      limits: job.input.spec.limits,
       window,
-    };
+      timer: setTimeout(() => this.#unacknowledged(job), ACK_TIMEOUT_MS),
+    });
     this.#leased++;
     count(this.#byTenant, job.tenant, 1);
     count(this.#byConn, slot.connId, 1);
@@ -305,7 +287,7 @@ export class Dispatcher {
   #credit(job: Job, chars: number): void {
     const lease = job.lease;
     if (!lease) return;
-    lease.window += chars;
+    lease.credit(chars);
     this.#dir.send(lease.connId, { type: "exec.credit", executionId: job.id, chars });
   }
 
@@ -406,20 +388,12 @@ export class Dispatcher {
     const held = this.#leaseOf(connId, frame.executionId);
     if (!held) return "unknown";
     const { job, lease } = held;
-    if (!lease.acked) return { offence: `execution ${frame.executionId}: ${frame.type} before exec.accepted` };
-    if (frame.seq !== lease.nextSeq) {
-      return { offence: `execution ${frame.executionId}: expected seq ${lease.nextSeq}, got ${frame.seq}` };
+    const taken = lease.take(frame, chars);
+    if (taken === "overdrawn") {
+      this.failExecution(connId, job.id, "the agent sent output beyond its flow-control window");
+      return undefined;
     }
-    lease.nextSeq++;
-    if (frame.type !== "exec.finished") {
-      // Window is spent only while there is some: an agent that sends on without it would
-      // have this object hold what its caller has not taken, without bound.
-      if (lease.window <= 0) {
-        this.failExecution(connId, job.id, "the agent sent output beyond its flow-control window");
-        return undefined;
-      }
-      lease.window -= chars;
-    }
+    if (taken) return taken;
     switch (frame.type) {
       case "exec.output": {
         const data = lease.bounds.output(frame.stream, frame.data);
@@ -477,46 +451,9 @@ export class Dispatcher {
     this.#dispatch();
   }
 
-  /**
-   * While there are callers: ping every running one, and waiting ones a
-   * bounded few in turn; let go of callers too slow to read (their execution
-   * is cancelled if it still runs).
-   */
-  #startPinging(): void {
-    if (this.#pinger) return;
-    this.#pinger = setInterval(() => {
-      if (this.#jobs.size === 0) {
-        clearInterval(this.#pinger);
-        this.#pinger = undefined;
-        return;
-      }
-      const now = Date.now();
-      const waiting: Job[] = [];
-      for (const job of [...this.#jobs.values()]) {
-        // Running, or ended and waiting for its caller to take the last events: either way
-        // a caller that takes nothing for CLIENT_STALL_MS is let go.
-        if (job.pump.stalledFor(now) > CLIENT_STALL_MS) this.#tooSlow(job);
-        else if (job.lease) job.pump.ping();
-        else if (job.queueTimer) waiting.push(job);
-      }
-      if (waiting.length === 0) return;
-      this.#pingCursor %= waiting.length;
-      for (let i = 0; i < Math.min(WAITING_PINGS_PER_TICK, waiting.length); i++) {
-        waiting[(this.#pingCursor + i) % waiting.length]?.pump.ping();
-      }
-      this.#pingCursor += WAITING_PINGS_PER_TICK;
-    }, CALLER_PING_MS);
-  }
-
   #tooSlow(job: Job): void {
-    const outcome: ExecutionOutcome = {
-      ...cancelledOutcome(),
-      error: {
-        code: "client_too_slow",
-        message: `the caller took none of the execution's output for ${CLIENT_STALL_MS / 1000} s`,
-      },
-    };
-    this.#end(job, outcome, "its caller is too slow");
+    const message = `the caller took none of the execution's output for ${CLIENT_STALL_MS / 1000} s`;
+    this.#end(job, cancelledOutcome({ code: "client_too_slow", message }), "its caller is too slow");
   }
 }
 

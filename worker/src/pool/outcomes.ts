@@ -20,14 +20,14 @@ export function filePieces(path: string, encoding: "utf8" | "base64", content: s
 
 /** An outcome for an execution that never reported its own. */
 export function failedOutcome(
-  code: "agent_lost" | "execution_lost" | "sandbox_error" | "client_too_slow",
+  code: "agent_lost" | "execution_lost" | "sandbox_error",
   message: string,
 ): ExecutionOutcome {
   return errorOutcome(code, message);
 }
 
-/** The outcome of an execution its caller cancelled. */
-export function cancelledOutcome(): ExecutionOutcome {
+/** The outcome of an execution ended before it reported: cancelled by its caller, or (with `error`) for why. */
+export function cancelledOutcome(error?: ExecutionOutcome["error"]): ExecutionOutcome {
   return {
     status: "cancelled",
     exitCode: null,
@@ -35,5 +35,6 @@ export function cancelledOutcome(): ExecutionOutcome {
     durationMs: 0,
     truncated: { stdout: false, stderr: false },
     files: [],
+    ...(error && { error }),
   };
 }
