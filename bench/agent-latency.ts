@@ -37,11 +37,16 @@ export interface AgentLatencyResult {
 }
 
 /** The agent's execution over the fake Worker; settles by waiting for a full pool again. */
-function agentScenario(agent: LocalAgent, served: WarmCount): Scenario {
+export function agentScenario(
+  agent: LocalAgent,
+  served: WarmCount,
+  name = "edgeswarm-agent",
+  title = "edgeswarm agent, warm pool",
+): Scenario {
   let lastId = "";
   return {
-    name: "edgeswarm-agent",
-    title: "edgeswarm agent, warm pool",
+    name,
+    title,
     async run(signal) {
       const f = await agent.worker.exec(WORKLOAD, signal);
       lastId = f.executionId;

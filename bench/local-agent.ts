@@ -36,6 +36,8 @@ export async function startLocalAgent(options: {
   runtime?: string | undefined;
   heartbeatMs: number;
   signal: AbortSignal;
+  /** More environment for the agent process (e.g. OTEL_*). */
+  env?: Record<string, string>;
 }): Promise<LocalAgent> {
   const { capacity, runtime, heartbeatMs, signal } = options;
   const id = `bench-${randomBytes(4).toString("hex")}`;
@@ -58,7 +60,7 @@ export async function startLocalAgent(options: {
     const args = [AGENT_BIN, "--url", worker.url, "--token", token, "--id", id, "--capacity", String(capacity)];
     args.push("--warm", `python=${capacity}`);
     if (runtime) args.push("--runtime", runtime);
-    proc = new Proc(process.execPath, args, process.env, ROOT);
+    proc = new Proc(process.execPath, args, { ...process.env, ...options.env }, ROOT);
     const agent = proc;
     await Promise.race([
       Promise.all([

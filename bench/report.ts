@@ -6,6 +6,7 @@ import type { WarmCount } from "./scenarios.ts";
 import type { Summary } from "./stats.ts";
 import { formatTarget, type Target } from "./targets.ts";
 import type { ThroughputResult } from "./throughput.ts";
+import type { TracingResult } from "./tracing.ts";
 
 /** Everything one bench run found; written as bench/results/latest.json. */
 export interface BenchResult {
@@ -30,6 +31,7 @@ export interface BenchResult {
   agentLatency?: AgentLatencyResult[];
   /** Sustained throughput and the agent's health (throughput.ts), when measured. */
   throughput?: ThroughputResult;
+  tracing?: TracingResult;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -17,13 +17,15 @@ import { type BenchStack, startBenchStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
 import { target } from "./targets.ts";
 import { measureThroughput } from "./throughput.ts";
+import { formatTracingTable, measureTracing } from "./tracing.ts";
 
 // `npm run bench`: starts its own Worker and agent, times the scenarios one run
 // at a time, prints a table; then, on a fresh Worker and agent with a fake
 // model server, times the runs API (runs.ts) and prints its table; then times
 // the agent on its own behind a fake Worker, under runc and runsc
 // (agent-latency.ts), and its sustained throughput against raw Docker
-// (throughput.ts); writes bench/results/latest.json. See docs/benchmark.md.
+// (throughput.ts); then what tracing costs (tracing.ts); writes
+// bench/results/latest.json. See docs/benchmark.md.
 
 const WARMUP = 3;
 const MAX_N = 1000;
@@ -163,6 +165,15 @@ try {
 
   result.throughput = await measureThroughput({ runId, durationS: throughputS, signal: interrupt.signal, say });
   process.stdout.write(`\n${formatThroughputTable(result.throughput)}${loadLine("throughput")}\n`);
+
+  result.tracing = await measureTracing({
+    n,
+    warmup: WARMUP,
+    runTimeoutMs: RUN_TIMEOUT_MS,
+    signal: interrupt.signal,
+    say,
+  });
+  process.stdout.write(`\n${formatTracingTable(result.tracing, n, WARMUP)}${loadLine("tracing")}\n`);
 
   await mkdir(RESULTS, { recursive: true });
   // Times to 0.001 at most (the older sections are rounded further by buildResult and roundRuns).

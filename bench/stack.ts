@@ -32,6 +32,8 @@ export async function startBenchStack(
   signal: AbortSignal,
   capacity = 4,
   vars: Record<string, string> = {},
+  /** More environment for the agent process (e.g. OTEL_*). */
+  agentEnv: Record<string, string> = {},
 ): Promise<BenchStack> {
   const dir = await mkdtemp(join(tmpdir(), "edgeswarm-bench-"));
   const apiKey = `bench-key-${randomBytes(12).toString("hex")}`;
@@ -80,7 +82,7 @@ export async function startBenchStack(
         "--warm",
         `python=${capacity}`,
       ],
-      process.env,
+      { ...process.env, ...agentEnv },
       ROOT,
     );
     procs.push(agent);

@@ -5,7 +5,9 @@ import { Executor } from "./executor.ts";
 import { HealthMonitor } from "./health.ts";
 import { holdIdLock, IdInUse } from "./id-lock.ts";
 import { createLogger } from "./log.ts";
+import { AgentMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 import { DockerRuntime, loadRunnerSource } from "./runtime/docker.ts";
+import { startTelemetry } from "./telemetry.ts";
 
 const log = createLogger();
 
@@ -30,6 +32,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  log.configure({ format: config.logFormat, agentId: config.agentId });
 
   try {
     await holdIdLock(config.agentId);
@@ -60,14 +63,26 @@ async function main(): Promise<number> {
     }
   }
 
+  const { telemetry, problems } = startTelemetry(process.env, config.agentId);
+  if (problems.length > 0) log.warn(`tracing export is off: ${problems.join("; ")}`);
+  else if (telemetry.target) log.info(`sending traces to ${new URL(telemetry.target).origin}`);
+
+  // The gauges read the runtime and the executor at each scrape; it is served once both exist.
+  const metrics: AgentMetrics = new AgentMetrics(() => ({
+    warm: runtime.warm,
+    inFlight: executor.inFlight,
+    capacity: executor.capacity,
+  }));
   const runnerSource = await loadRunnerSource();
   const warnedAt = new Map<string, number>();
-  const runtime = new DockerRuntime({
+  const runtime: DockerRuntime = new DockerRuntime({
     docker,
     agentId: config.agentId,
     runnerSource,
     runtime: config.runtime,
     warm: config.warm,
+    tracer: telemetry.tracer,
+    observer: metrics,
     onWarmError: (image, message) => {
       // The pool retries with backoff; say so at most once a minute per image.
       if (Date.now() - (warnedAt.get(image) ?? 0) < 60_000) return;
@@ -78,9 +93,31 @@ async function main(): Promise<number> {
   const reaped = await runtime.reap();
   if (reaped > 0) log.info(`removed ${reaped} sandbox container(s) left by an earlier run of ${config.agentId}`);
 
-  const executor = new Executor({ runtime, images: config.images, capacity: config.capacity });
+  const executor = new Executor({
+    runtime,
+    images: config.images,
+    capacity: config.capacity,
+    tracer: telemetry.tracer,
+    metrics,
+    runtimeName: config.runtime ?? "runc",
+    log,
+  });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsAddr) {
+    try {
+      metricsServer = await serveMetrics(metrics, config.metricsAddr.host, config.metricsAddr.port);
+      log.info(`serving metrics at http://${metricsServer.address}/metrics`);
+    } catch (err) {
+      log.error(
+        `cannot serve metrics on ${config.metricsAddr.host}:${config.metricsAddr.port}: ${(err as Error).message}`,
+      );
+      await runtime.close();
+      return 1;
+    }
+  }
+
   const health = new HealthMonitor();
-  const connection = new Connection(config, executor, log, () => health.sample(runtime.warm));
+  const connection = new Connection(config, executor, log, () => health.sample(runtime.warm), metrics);
 
   // Removal happens off the request path and can fail (a busy daemon); sweep up
   // whatever is labelled for this agent and no longer running.
@@ -99,6 +136,7 @@ async function main(): Promise<number> {
         log.warn(`${signal} again: stopping now`);
         executor.cancelAll();
         await runtime.close();
+        await Promise.all([telemetry.shutdown(), metricsServer?.close()]);
         return resolve(130);
       }
       stopping = true;
@@ -108,6 +146,7 @@ async function main(): Promise<number> {
       await drained;
       connection.stop();
       await runtime.close();
+      await Promise.all([telemetry.shutdown(), metricsServer?.close()]);
       resolve(0);
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));

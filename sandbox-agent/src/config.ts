@@ -16,6 +16,10 @@ export interface AgentConfig {
   runtime: string | undefined;
   /** Warm containers kept ready, per image. */
   warm: Record<string, number>;
+  /** Where /metrics is served (Prometheus); undefined: nowhere. */
+  metricsAddr: { host: string; port: number } | undefined;
+  /** One JSON object per log line, or text (the default). */
+  logFormat: "text" | "json";
 }
 
 export const DEFAULT_IMAGE = "edgeswarm/python:latest";
@@ -39,6 +43,9 @@ Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
   --warm L=N         warm containers kept ready for language L's       EDGESWARM_WARM (L=N,...)
                      image (or name the image); repeatable; 0 turns
                      warming off (default: the capacity, per image)
+  --metrics-addr H:P serve Prometheus metrics at http://H:P/metrics    EDGESWARM_METRICS_ADDR
+                     (off by default; e.g. 127.0.0.1:9464)
+  --log-format F     text (default) or json: one object per line       EDGESWARM_LOG_FORMAT
   --insecure         allow an http:// or ws:// --url to another host:   EDGESWARM_INSECURE=1
                      the token and every program then cross the
                      network unencrypted
@@ -83,6 +90,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
       label: { type: "string", multiple: true },
       runtime: { type: "string" },
       warm: { type: "string", multiple: true },
+      "metrics-addr": { type: "string" },
+      "log-format": { type: "string" },
       insecure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -147,6 +156,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     warm[image] = size;
   }
 
+  const logFormat = values["log-format"] ?? env.EDGESWARM_LOG_FORMAT ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new ConfigError(`--log-format must be text or json, not '${logFormat}'`);
+  }
+
   return {
     url,
     token,
@@ -157,7 +171,20 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     labels: pairs(values.label ?? splitList(env.EDGESWARM_LABELS), "--label"),
     runtime: values.runtime ?? env.EDGESWARM_RUNTIME,
     warm,
+    metricsAddr: hostPort(values["metrics-addr"] ?? env.EDGESWARM_METRICS_ADDR),
+    logFormat,
   };
+}
+
+/** `HOST:PORT` (an IPv6 host in brackets; port 0: any free one) for --metrics-addr; undefined when unset. */
+function hostPort(text: string | undefined): { host: string; port: number } | undefined {
+  if (text === undefined || text === "") return undefined;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !Number.isInteger(port) || port > 65535) {
+    throw new ConfigError(`--metrics-addr must be HOST:PORT, e.g. 127.0.0.1:9464, not '${text}'`);
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ""), port };
 }
 
 /** Whether a URL's host is this machine: 127.0.0.0/8, ::1 or localhost. */

@@ -13,6 +13,7 @@ import { Backoff } from "./backoff.ts";
 import { type AgentConfig, connectUrl } from "./config.ts";
 import type { Executor } from "./executor.ts";
 import type { Logger } from "./log.ts";
+import type { AgentMetrics } from "./metrics.ts";
 
 /** A refusal that retrying will not fix: a wrong token or an incompatible protocol. */
 export class FatalConnectionError extends Error {
@@ -36,14 +37,23 @@ export class Connection {
   #stopped = false;
   #onFatal: (err: FatalConnectionError) => void = () => {};
   readonly #sampleHealth: () => AgentHealth;
+  readonly #metrics: AgentMetrics | undefined;
   #health: AgentHealth | undefined;
+  #welcomed = false;
 
   /** `sampleHealth` closes a health window; it is called once per heartbeat interval. */
-  constructor(config: AgentConfig, executor: Executor, log: Logger, sampleHealth: () => AgentHealth) {
+  constructor(
+    config: AgentConfig,
+    executor: Executor,
+    log: Logger,
+    sampleHealth: () => AgentHealth,
+    metrics?: AgentMetrics,
+  ) {
     this.#config = config;
     this.#executor = executor;
     this.#log = log;
     this.#sampleHealth = sampleHealth;
+    this.#metrics = metrics;
     executor.onLoadChange = () => this.heartbeat();
   }
 
@@ -107,6 +117,7 @@ export class Connection {
   #onFrame(text: string): void {
     const parsed = parseFrame(WorkerFrame, text);
     if (!parsed.ok) {
+      this.#metrics?.rejectedFrames.inc({ reason: "bad_frame" });
       this.#log.warn(`refused a frame from the Worker: ${parsed.message}`);
       this.#send({ type: "error", error: { code: "bad_frame", message: parsed.message } });
       return;
@@ -115,6 +126,8 @@ export class Connection {
     switch (frame.type) {
       case "worker.welcome": {
         this.#backoff.reset();
+        if (this.#welcomed) this.#metrics?.reconnects.inc();
+        this.#welcomed = true;
         this.#executor.capacity = frame.capacity;
         const cut = frame.capacity < this.#config.capacity ? `, cut from ${this.#config.capacity} by its token` : "";
         this.#log.info(

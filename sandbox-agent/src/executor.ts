@@ -7,8 +7,12 @@ import {
   type WireOutcome,
   type WorkspaceFile,
 } from "@edgeswarm/shared";
+import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import type { Logger } from "./log.ts";
+import type { AgentMetrics } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
 import type { ImageMap, SandboxRuntime } from "./runtime/runtime.ts";
+import { NO_TRACER, parentOf } from "./telemetry.ts";
 
 /** Characters of a UTF-8 returned file per exec.file frame: even all escaped (6 each), under a frame's maximum. */
 export const UTF8_PIECE_CHARS = 128 * 1024;
@@ -42,10 +46,32 @@ export class Executor {
   /** Called whenever inFlight changes, so the Worker's view of the load stays current. */
   onLoadChange: () => void = () => {};
 
-  constructor(options: { runtime: SandboxRuntime; images: ImageMap; capacity: number }) {
+  readonly #tracer: Tracer;
+  readonly #metrics: AgentMetrics | undefined;
+  readonly #log: Logger | undefined;
+  /** The OCI runtime's name, for the metrics' labels. */
+  readonly #runtimeName: string;
+
+  constructor(options: {
+    runtime: SandboxRuntime;
+    images: ImageMap;
+    capacity: number;
+    tracer?: Tracer;
+    metrics?: AgentMetrics;
+    runtimeName?: string;
+    log?: Logger;
+  }) {
+    this.#log = options.log;
     this.#runtime = options.runtime;
     this.#images = options.images;
     this.#capacity = options.capacity;
+    this.#tracer = options.tracer ?? NO_TRACER;
+    this.#metrics = options.metrics;
+    this.#runtimeName = options.runtimeName ?? "runc";
+  }
+
+  get capacity(): number {
+    return this.#capacity;
   }
 
   get inFlight(): number {
@@ -65,10 +91,20 @@ export class Executor {
     const id = frame.executionId;
     if (this.#outboxes.has(id)) return; // a duplicate start; the first one reports
     transmit(JSON.stringify({ type: "exec.accepted", executionId: id } satisfies AgentFrame));
+    // From the lease's arrival until its last frame went: a child of the Worker's lease span.
+    const span = this.#tracer.startSpan(
+      "execute",
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { "edgeswarm.execution.id": id, "edgeswarm.language": frame.language },
+      },
+      parentOf(frame.trace),
+    );
     const outbox = new Outbox(frame.window, transmit);
     this.#outboxes.set(id, outbox);
     void outbox.done.then(() => {
       this.#outboxes.delete(id);
+      span.end();
       this.#checkIdle();
     });
     let seq = 0;
@@ -80,6 +116,7 @@ export class Executor {
     });
     const image = this.#images[frame.language];
     const refuse = (code: "agent_busy" | "language_unavailable", message: string) => {
+      describe(span, errorOutcome(code, message));
       outbox.send(finished(wireOutcome(errorOutcome(code, message))));
       outbox.end();
     };
@@ -88,10 +125,12 @@ export class Executor {
     if (this.#running.size >= this.#capacity) return refuse("agent_busy", "the agent is at capacity");
 
     const abort = new AbortController();
+    const begun = performance.now();
     this.#running.set(id, abort);
     // Our own frames are made to fit; should one not, it is replaced by an
     // exec.finished with its seq that fails this execution alone.
     outbox.onOversize = (over, chars) => {
+      this.#metrics?.rejectedFrames.inc({ reason: "oversize" });
       abort.abort();
       const message = `the agent could not report: a ${over.type} frame of ${chars} characters is over the protocol's maximum`;
       const at = "seq" in over ? over.seq : seq++;
@@ -109,8 +148,19 @@ export class Executor {
         (stream, data) => outbox.send({ type: "exec.output", executionId: id, seq: seq++, stream, data }),
         abort.signal,
         outbox,
+        trace.setSpan(ROOT_CONTEXT, span),
       )
       .then((outcome) => {
+        describe(span, outcome);
+        const labels = { language: frame.language, runtime: this.#runtimeName };
+        this.#metrics?.executions.inc({ ...labels, status: outcome.status });
+        const seconds = (performance.now() - begun) / 1000;
+        this.#metrics?.executionSeconds.observe(labels, seconds);
+        this.#log?.info(`execution ${outcome.status} in ${Math.round(seconds * 1000)} ms`, {
+          executionId: id,
+          traceId: span.spanContext().traceId,
+          ...(outcome.error ? { error: outcome.error.code } : {}),
+        });
         outbox.pipe(endFrames(id, outcome, () => seq++));
         outbox.end();
       })
@@ -152,6 +202,16 @@ export class Executor {
 
   #checkIdle(): void {
     if (this.#running.size === 0 && this.#outboxes.size === 0) this.#idle?.();
+  }
+}
+
+/** Puts how the execution ended on its span. */
+function describe(span: Span, outcome: ExecutionOutcome): void {
+  span.setAttribute("edgeswarm.execution.status", outcome.status);
+  if (outcome.exitCode !== null) span.setAttribute("process.exit.code", outcome.exitCode);
+  if (outcome.error) {
+    span.setAttribute("error.type", outcome.error.code);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.code });
   }
 }
 

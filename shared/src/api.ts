@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type ErrorCode, ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
 import { LimitsInput, REQUEST_MAXIMA as MAX, QUEUE_TIMEOUT_MS, QueueTimeoutMs } from "./limits.ts";
+import { TraceId } from "./trace.ts";
 
 /** Languages an execution may ask for; an agent runs those its images provide. */
 export const LANGUAGES = ["python", "bash", "node"] as const;
@@ -142,6 +143,8 @@ export function errorOutcome(code: ErrorCode, message: string): ExecutionOutcome
 export const ExecutionSummary = ExecutionOutcome.extend({
   id: ExecutionId,
   agentId: z.string().nullable(),
+  /** The W3C trace this execution is part of: the request's, or the run's. */
+  traceId: TraceId.optional(),
 });
 export type ExecutionSummary = z.infer<typeof ExecutionSummary>;
 

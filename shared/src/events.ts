@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ExecutionStatus, Language } from "./api.ts";
 import { Limits } from "./limits.ts";
 import { PlanStep, Provider, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
+import { RunTrace, SpanId } from "./trace.ts";
 
 /**
  * The events of a run: its append-only log and its message bus. Each event is
@@ -49,9 +50,12 @@ export const EVENT_PAYLOADS = {
     metadata: z.record(z.string(), z.string()).nullable(),
     webhookUrl: z.string().nullable(),
     files: z.array(z.string()),
+    /** Where the run is in its trace; absent in runs from before tracing. */
+    trace: RunTrace.optional(),
   }),
   "plan.created": z.object({ steps: z.array(PlanStep), skipped: z.boolean(), usage: TokenUsage.nullable() }),
-  "step.started": z.object({ step: z.number().int() }),
+  /** `spanId`: the step's span, made when it starts; absent in runs from before tracing. */
+  "step.started": z.object({ step: z.number().int(), spanId: SpanId.optional() }),
   "coder.replied": z.object({
     step: z.number().int(),
     text: z.string(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { fileSetProblem, WorkspaceFile } from "./api.ts";
 import { Name } from "./ids.ts";
 import { LimitsInput, QueueTimeoutMs } from "./limits.ts";
+import { TraceId } from "./trace.ts";
 
 /** Run ids: `run_` and 24 lowercase hex digits. */
 export const RunId = z.string().regex(/^run_[0-9a-f]{24}$/);
@@ -158,6 +159,8 @@ export const RunView = z.object({
   finishedAt: z.string().nullable(),
   /** The terminal-state webhook: null for a run without `webhookUrl` or one still running. */
   webhook: WebhookStatus.nullable(),
+  /** The W3C trace the run's spans are in (its run.created event has the rest); null for older runs. */
+  traceId: TraceId.nullable(),
   links: z.object({ self: z.string(), events: z.string() }),
 });
 export type RunView = z.infer<typeof RunView>;

@@ -3,6 +3,7 @@ import { AgentHealth, ExecutionOutcome, FileEncoding, Language, WorkspaceFile, W
 import { ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
 import { Limits } from "./limits.ts";
+import { TraceCarrier } from "./trace.ts";
 
 /**
  * The agent wire protocol: JSON text frames over one WebSocket that the agent
@@ -98,6 +99,12 @@ export const ExecStart = ExecutionSpec.extend({
   executionId: ExecutionId,
   /** The execution's first flow-control window, in characters of frame text. */
   window: z.number().int().positive(),
+  /**
+   * The Worker's span for this lease (W3C Trace Context): the agent's spans
+   * for the execution are its children. Optional, so an agent ignores it
+   * without a new protocol version.
+   */
+  trace: TraceCarrier.optional(),
 });
 export type ExecStart = z.infer<typeof ExecStart>;
 

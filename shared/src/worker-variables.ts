@@ -1,3 +1,5 @@
+import { OTEL_VARIABLES } from "./otel.ts";
+
 /**
  * Every variable the Worker reads from its environment (the table in
  * docs/configuration.md). The Worker parses them; `npm start` passes each one
@@ -12,6 +14,8 @@ export const WORKER_VARIABLES = [
   "EDGESWARM_WEBHOOK_RETRY_BASE_MS",
   "EDGESWARM_QUEUE_MAX",
   "EDGESWARM_RUN_RETENTION_DAYS",
+  "EDGESWARM_TRACE_CONTENT",
+  ...OTEL_VARIABLES,
   "ANTHROPIC_API_KEY",
   "ANTHROPIC_BASE_URL",
   "OPENAI_API_KEY",

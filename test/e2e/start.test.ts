@@ -8,6 +8,7 @@ import { Proc } from "../../scripts/lib/process.ts";
 import { waitForLine } from "../../scripts/lib/wait.ts";
 import { Api } from "../harness/api.ts";
 import { containersWith } from "../harness/docker.ts";
+import { OtlpReceiver } from "../harness/otlp.ts";
 
 // The README's Quick start, for real: `npm start` runs the script below.
 let proc: Proc | undefined;
@@ -48,8 +49,9 @@ describe("npm start", () => {
     }
   });
 
-  it("configures the Worker like production from its environment: keys, the agents' token, quotas", async () => {
+  it("configures the Worker like production from its environment: keys, the agents' token, quotas, tracing", async () => {
     const port = await freePort();
+    const receiver = await OtlpReceiver.start();
     const dir = await mkdtemp(join(tmpdir(), "edgeswarm-start-"));
     const key = "start-test-operator-key-0002";
     const token = "start-test-agent-token-0002";
@@ -65,6 +67,7 @@ describe("npm start", () => {
         EDGESWARM_AGENT_TOKENS: JSON.stringify({ [token]: { pool: "edge", maxCapacity: 2 } }),
         EDGESWARM_AGENT_TOKEN: token,
         EDGESWARM_TENANT_LIMITS: JSON.stringify({ ops: { concurrentExecutions: 1 } }),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       },
       ROOT,
     );
@@ -91,10 +94,15 @@ describe("npm start", () => {
       let last: unknown;
       for await (const event of holding) last = event;
       expect(last).toMatchObject({ type: "finished", result: { status: "succeeded" } });
+      // The OTEL_* variables reached the Worker and its agent: both send the execution's spans.
+      const traceId = (last as { result: { traceId: string } }).result.traceId;
+      const spans = await receiver.waitForTrace(traceId, (s) => s.some((x) => x.name === "container.remove"));
+      expect(new Set(spans.map((s) => s.service))).toEqual(new Set(["edgeswarm-worker", "edgeswarm-agent"]));
     } finally {
       configured.child.kill("SIGINT");
       await configured.exited;
       await rm(dir, { recursive: true, force: true });
+      await receiver.close();
     }
   });
 

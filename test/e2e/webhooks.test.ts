@@ -214,6 +214,9 @@ describe("webhooks", () => {
     expect(delivery.headers[WEBHOOK_HEADERS.event.toLowerCase()]).toBe("run.succeeded");
     expect(delivery.headers[WEBHOOK_HEADERS.attempt.toLowerCase()]).toBe("1");
     expect(delivery.headers["content-type"]).toBe("application/json");
+    // The delivery continues the run's trace: its root span is the parent.
+    expect(view.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(delivery.headers.traceparent).toMatch(new RegExp(`^00-${view.traceId}-[0-9a-f]{16}-0[01]$`));
     expect(delivery.body).toMatchObject({
       type: "run.succeeded",
       truncated: false,

@@ -93,15 +93,15 @@ export class FakeAnthropic extends FakeProvider {
         id: `msg_fake_${this.requests.length}`,
         type: "message",
         role: "assistant",
-        model: field(request.body, "model"),
+        model: reply.model ?? field(request.body, "model"),
         content,
         stop_reason: reply.stopReason ?? (usesTools ? "tool_use" : "end_turn"),
         stop_sequence: null,
         usage: {
           input_tokens: usage.input,
           output_tokens: usage.output,
-          cache_creation_input_tokens: 0,
-          cache_read_input_tokens: 0,
+          cache_creation_input_tokens: usage.cacheWrite ?? 0,
+          cache_read_input_tokens: usage.cacheRead ?? 0,
         },
       },
     };

@@ -106,7 +106,7 @@ export class FakeOpenAI extends FakeProvider {
         id: `chatcmpl-fake-${this.requests.length}`,
         object: "chat.completion",
         created: Math.floor(Date.now() / 1000),
-        model: field(request.body, "model"),
+        model: reply.model ?? field(request.body, "model"),
         choices: [
           {
             index: 0,
@@ -121,9 +121,10 @@ export class FakeOpenAI extends FakeProvider {
           },
         ],
         usage: {
-          prompt_tokens: usage.input,
+          prompt_tokens: usage.input + (usage.cacheRead ?? 0),
           completion_tokens: usage.output,
-          total_tokens: usage.input + usage.output,
+          total_tokens: usage.input + (usage.cacheRead ?? 0) + usage.output,
+          ...(usage.cacheRead !== undefined ? { prompt_tokens_details: { cached_tokens: usage.cacheRead } } : {}),
         },
       },
     };

@@ -29,8 +29,13 @@ export interface Violation {
 }
 
 export interface FakeUsage {
+  /** Input tokens outside the prompt cache (Anthropic's input_tokens; OpenAI's prompt_tokens less cacheRead). */
   input: number;
   output: number;
+  /** Input tokens read from the prompt cache. */
+  cacheRead?: number;
+  /** Input tokens written to the prompt cache (Anthropic only). */
+  cacheWrite?: number;
 }
 
 export interface FakeToolCall {
@@ -53,6 +58,8 @@ export type FakeReply =
       usage?: FakeUsage;
       /** Overrides the stop reason the fake would derive. */
       stopReason?: string;
+      /** The model the answer says answered; else the one requested. */
+      model?: string;
     }
   | { kind: "error"; status: number; message: string; type?: string; headers?: Record<string, string> };
 

@@ -195,15 +195,21 @@ describe.each(IMPLS)("$provider adapter", (impl) => {
       schema: PLAN_SCHEMA,
       maxTokens: 2048,
     });
-    expect(answer).toEqual({ value: plan, usage: { inputTokens: 40, outputTokens: 20 } });
+    expect(answer).toMatchObject({ value: plan, usage: { inputTokens: 40, outputTokens: 20 } });
+    expect(answer.model).toBe(field(fake.requests[0]?.body, "model"));
     expect(impl.schema(fake.requests[0]?.body)).toEqual(PLAN_SCHEMA);
     expect(fake.violations).toEqual([]);
   });
 
-  it("maps usage", async () => {
-    fake.enqueue(reply.text("x", { input: 1234, output: 56 }));
+  it("maps usage: every input token counts, and the cache's reads and writes where the provider says", async () => {
+    fake.enqueue(reply.text("x", { input: 1234, output: 56, cacheRead: 100, cacheWrite: 7 }));
     const answer = await model.chat(chatRequest());
-    expect(answer.usage).toEqual({ inputTokens: 1234, outputTokens: 56 });
+    expect(answer.usage).toEqual(
+      impl.provider === "anthropic"
+        ? { inputTokens: 1341, outputTokens: 56, cacheReadTokens: 100, cacheWriteTokens: 7 }
+        : { inputTokens: 1334, outputTokens: 56, cacheReadTokens: 100 },
+    );
+    expect(answer.model).toBe(field(fake.requests[0]?.body, "model"));
   });
 
   it("sends the token limit in the parameter the provider takes", async () => {

@@ -5,7 +5,7 @@ import app from "../../worker/src/index.ts";
 import { CONNECT_HEADERS, PoolDO as RealPoolDO } from "../../worker/src/pool/pool-do.ts";
 import type { ExecuteInput, ExecutionSink, PoolEvent } from "../../worker/src/pool/rpc.ts";
 
-export { RunDO, RunIndexDO } from "../../worker/src/index.ts";
+export { RunDO, RunIndexDO, StatsDO } from "../../worker/src/index.ts";
 
 /** The real PoolDO, and one thing more for tests: being reset, as a deploy would. */
 export class PoolDO extends RealPoolDO {

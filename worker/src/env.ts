@@ -1,6 +1,7 @@
 import type { PoolDO } from "./pool/pool-do.ts";
 import type { RunIndexDO } from "./run/index-do.ts";
 import type { RunDO } from "./run/run-do.ts";
+import type { StatsDO } from "./stats/stats-do.ts";
 
 /**
  * The Worker's bindings, vars and secrets (see wrangler.toml and the README).
@@ -10,6 +11,8 @@ export interface Env {
   POOL: DurableObjectNamespace<PoolDO>;
   RUN: DurableObjectNamespace<RunDO>;
   RUN_INDEX: DurableObjectNamespace<RunIndexDO>;
+  /** One per tenant: its per-minute statistics (GET /v1/stats). */
+  STATS: DurableObjectNamespace<StatsDO>;
   /** JSON: `{"<api key>": {"tenant": "acme", "pools": ["default"]}}`. A secret. */
   EDGESWARM_API_KEYS?: string;
   /** JSON: `{"<agent token>": "<pool>"}` or `{"<agent token>": {"pool": "<pool>", "maxCapacity": 16}}`. A secret. */
@@ -31,4 +34,17 @@ export interface Env {
   EDGESWARM_QUEUE_MAX?: string;
   /** Days a run is kept after it ends (default 30). */
   EDGESWARM_RUN_RETENTION_DAYS?: string;
+  /** "1": prompts and program output go into spans, truncated (see telemetry/). Off by default. */
+  EDGESWARM_TRACE_CONTENT?: string;
+  /** The OpenTelemetry SDK's standard variables (see docs/observability.md); read by telemetry/ only. */
+  OTEL_SERVICE_NAME?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  /** Carries the collector's credentials: a secret. */
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS?: string;
+  OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
+  OTEL_TRACES_SAMPLER?: string;
+  OTEL_TRACES_SAMPLER_ARG?: string;
 }

@@ -8,11 +8,14 @@ import { EdgeswarmError } from "./errors.ts";
 import { agentConnect, agents } from "./http/agents.ts";
 import { executions } from "./http/executions.ts";
 import { runs } from "./http/runs.ts";
+import { stats } from "./http/stats.ts";
 import { errorAnswer, errorResponse } from "./http/status.ts";
+import { serverSpan } from "./telemetry/http.ts";
 
 export { PoolDO } from "./pool/pool-do.ts";
 export { RunIndexDO } from "./run/index-do.ts";
 export { RunDO } from "./run/run-do.ts";
+export { StatsDO } from "./stats/stats-do.ts";
 
 const app = new Hono<AppEnv>();
 
@@ -21,6 +24,7 @@ app.get("/healthz", (c) => c.json({ ok: true, version: EDGESWARM_VERSION }));
 // The dashboard's page and files; it reads /v1 with a key the user types, so it needs none itself.
 app.route("/", dashboard);
 
+app.use("/v1/*", serverSpan);
 app.use("/v1/*", async (c, next) => {
   c.set("config", await loadConfig(c.env));
   await next();
@@ -36,6 +40,7 @@ app.use("/v1/*", async (c, next) => {
 app.route("/v1/executions", executions);
 app.route("/v1/agents", agents);
 app.route("/v1/runs", runs);
+app.route("/v1/stats", stats);
 
 app.notFound((c) => errorAnswer("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 

@@ -1,4 +1,6 @@
 import type { ExecutionOutcome } from "@edgeswarm/shared";
+import { type Context, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { RunObserver } from "../metrics.ts";
 import {
   type ContainerShape,
   describeDockerError,
@@ -21,6 +23,9 @@ export interface ContainerSource {
   readonly runtime: string | undefined;
   /** Added to timeoutMs for the backstop that kills a container whose runner never reports. */
   readonly backstopMs: number;
+  readonly tracer: Tracer;
+  /** Told how long acquiring the container and starting the program took. */
+  readonly observer: RunObserver;
 }
 
 /** Where a run is: acquire → start → run → collect → done. Removal follows, off the result's path. */
@@ -66,9 +71,20 @@ export class ContainerRun {
   /** This run killed its container (so a 137 under gVisor is not the OOM killer). */
   #killedHere = false;
   #acquired: Promise<void> = Promise.resolve();
+  readonly #parent: Context;
+  /** The span of the phase under way: container.acquire, program.run or result.collect. */
+  #span: Span | undefined;
 
   /** `begun` is when the execution began, for the elapsed time of outcomes that end before the program starts. */
-  constructor(spec: RunSpec, sink: OutputSink, gate: OutputGate | undefined, source: ContainerSource, begun: number) {
+  constructor(
+    spec: RunSpec,
+    sink: OutputSink,
+    gate: OutputGate | undefined,
+    source: ContainerSource,
+    begun: number,
+    parent: Context,
+  ) {
+    this.#parent = parent;
     this.#spec = spec;
     this.#sink = sink;
     this.#gate = gate;
@@ -119,6 +135,7 @@ export class ContainerRun {
   // --- acquire --------------------------------------------------------------
 
   #acquire(): Promise<Sandbox> {
+    this.#enter("container.acquire", { "edgeswarm.container.warm": this.#warm !== undefined });
     if (this.#warm) return Promise.resolve(this.#warm);
     return this.#source.open(this.#spec.image, shapeOf(this.#spec.limits), this.#name, (step) => {
       this.#step = step;
@@ -130,6 +147,7 @@ export class ContainerRun {
   #start(sandbox: Sandbox): void {
     this.#sandbox = sandbox;
     if (this.#phase === "done") return;
+    this.#source.observer.acquired(this.#warm ? "warm" : "cold", (performance.now() - this.#begun) / 1000);
     this.#phase = "start";
     sandbox.ended.then(() => this.#lost().catch((err) => this.#fail(`sandbox runtime failed: ${String(err)}`)));
     const gate = this.#gate;
@@ -140,6 +158,7 @@ export class ContainerRun {
       if (gate.held) sandbox.hold(true);
     }
     this.#phase = "run";
+    this.#enter("program.run", {});
     sandbox.bind((chunk) => this.#onRunnerStdout(chunk));
     sandbox.send(runnerRequest(this.#spec, this.#source.runtime));
   }
@@ -172,11 +191,14 @@ export class ContainerRun {
         return this.#emit("stderr", this.#stderr.write(frame.data));
       case "started":
         this.#startedAt = performance.now();
+        this.#source.observer.started((this.#startedAt - this.#begun) / 1000);
         return;
       case "file":
         return this.#files.add(frame.file);
       case "exit":
         this.#phase = "collect";
+        this.#span?.setAttribute("process.exit.code", frame.exit.exitCode ?? -1);
+        this.#enter("result.collect", {});
         this.#collect(frame.exit).catch((err) => this.#fail(`sandbox runtime failed: ${String(err)}`));
         return;
       case "error":
@@ -245,7 +267,22 @@ export class ContainerRun {
   #settle(result: RunResult): void {
     if (this.#phase === "done") return;
     this.#phase = "done";
+    const span = this.#span;
+    if (span && result === WARM_CONTAINER_LOST) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: "the warm container was dead" });
+    } else if (span && result !== WARM_CONTAINER_LOST && result.error) {
+      span.setAttribute("error.type", result.error.code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.status });
+    }
+    span?.end();
+    this.#span = undefined;
     this.#settled.resolve(result);
+  }
+
+  /** Ends the span of the phase before, and starts the next one's. */
+  #enter(name: string, attributes: Record<string, boolean>): void {
+    this.#span?.end();
+    this.#span = this.#source.tracer.startSpan(name, { attributes }, this.#parent);
   }
 
   #fail(message: string): void {

@@ -2,7 +2,10 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { DEFAULT_LIMITS, type ExecutionOutcome } from "@edgeswarm/shared";
+import { type Context, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
 import type Dockerode from "dockerode";
+import { NO_OBSERVER, type RunObserver } from "../metrics.ts";
+import { NO_TRACER } from "../telemetry.ts";
 import { ContainerRun, type ContainerSource, type RunResult, WARM_CONTAINER_LOST } from "./container-run.ts";
 import {
   type ContainerShape,
@@ -36,6 +39,10 @@ export interface DockerRuntimeOptions {
   warmParallelism?: number;
   /** Told when a warm container cannot be made (the pool retries with backoff). */
   onWarmError?: (image: string, message: string) => void;
+  /** Makes the spans of each execution's phases; none are recorded without one. */
+  tracer?: Tracer;
+  /** Told of each execution's acquisition and start (metrics.ts). */
+  observer?: RunObserver;
   /**
    * Added to timeoutMs for the wall-clock backstop that kills a container whose
    * runner never reports (start-up allowance plus grace). Default 15 s.
@@ -74,6 +81,8 @@ export class DockerRuntime implements SandboxRuntime {
       open: (image, shape, name, onStep) => this.#open(image, shape, name, onStep),
       runtime: options.runtime,
       backstopMs: options.backstopMs ?? 15_000,
+      tracer: options.tracer ?? NO_TRACER,
+      observer: options.observer ?? NO_OBSERVER,
     };
     this.#pool = new WarmPool<Sandbox>({
       parallelism: options.warmParallelism ?? 4,
@@ -101,13 +110,20 @@ export class DockerRuntime implements SandboxRuntime {
     return this.#pool.ready;
   }
 
-  async run(spec: RunSpec, sink: OutputSink, signal: AbortSignal, gate?: OutputGate): Promise<ExecutionOutcome> {
+  async run(
+    spec: RunSpec,
+    sink: OutputSink,
+    signal: AbortSignal,
+    gate?: OutputGate,
+    parent: Context = ROOT_CONTEXT,
+  ): Promise<ExecutionOutcome> {
     const begun = performance.now();
     if (signal.aborted) return { ...bareOutcome("cancelled", 0), signal: null }; // nothing ran
+    const io = { sink, signal, gate, parent };
     try {
-      let outcome = await this.#runOnce(spec, sink, signal, gate, begun, true);
+      let outcome = await this.#runOnce(spec, io, begun, true);
       // A warm container that died unseen just before it was taken: the program never ran.
-      if (outcome === WARM_CONTAINER_LOST) outcome = await this.#runOnce(spec, sink, signal, gate, begun, false);
+      if (outcome === WARM_CONTAINER_LOST) outcome = await this.#runOnce(spec, io, begun, false);
       if (outcome === WARM_CONTAINER_LOST) throw new Error("a cold container cannot be lost as warm");
       return outcome;
     } catch (err) {
@@ -117,23 +133,30 @@ export class DockerRuntime implements SandboxRuntime {
 
   async #runOnce(
     spec: RunSpec,
-    sink: OutputSink,
-    signal: AbortSignal,
-    gate: OutputGate | undefined,
+    io: { sink: OutputSink; signal: AbortSignal; gate: OutputGate | undefined; parent: Context },
     begun: number,
     mayTakeWarm: boolean,
   ): Promise<RunResult> {
-    const run = new ContainerRun(spec, sink, gate, this.#source, begun);
+    const run = new ContainerRun(spec, io.sink, io.gate, this.#source, begun, io.parent);
     // The pool makes this one's replacement once the result is in, so that making it
     // does not slow a short execution down; a long one does not hold it up for long.
     const refillAfter = Promise.race([run.settled, delay(REFILL_DEFER_MS)]);
     const key = shapeKey(spec.image, shapeOf(spec.limits));
     const warm = mayTakeWarm ? this.#pool.take(key, refillAfter) : undefined;
-    const outcome = await run.execute(warm, signal);
-    // Off the result path: the caller does not wait for the container to go.
+    const outcome = await run.execute(warm, io.signal);
+    // Off the result path: the caller does not wait for the container to go. Its span
+    // follows the execution's (a link), and usually ends after it.
     this.#track(
       run.release().then(async (sandbox) => {
-        if (sandbox) await this.#remove(sandbox);
+        if (!sandbox) return;
+        const executed = trace.getSpanContext(io.parent);
+        const span = this.#source.tracer.startSpan(
+          "container.remove",
+          { links: executed ? [{ context: executed }] : [] },
+          io.parent,
+        );
+        await this.#remove(sandbox);
+        span.end();
       }),
     );
     return outcome;

@@ -1,4 +1,5 @@
 import type { ExecStart, ExecutionOutcome, Language } from "@edgeswarm/shared";
+import type { Context } from "@opentelemetry/api";
 
 /** What a runtime needs to run one execution: the exec.start frame and the image. */
 export type RunSpec = Omit<ExecStart, "type" | "window"> & { image: string };
@@ -26,9 +27,16 @@ export interface SandboxRuntime {
   /**
    * Runs one execution. Resolves with how it ended, never rejects: a sandbox
    * failure is `status: "error"` with `error.code: "sandbox_error"`. Aborting
-   * `signal` kills the sandbox and resolves `status: "cancelled"`.
+   * `signal` kills the sandbox and resolves `status: "cancelled"`. The
+   * runtime's spans are children of `parent`'s span.
    */
-  run(spec: RunSpec, sink: OutputSink, signal: AbortSignal, gate?: OutputGate): Promise<ExecutionOutcome>;
+  run(
+    spec: RunSpec,
+    sink: OutputSink,
+    signal: AbortSignal,
+    gate?: OutputGate,
+    parent?: Context,
+  ): Promise<ExecutionOutcome>;
   /**
    * Removes every sandbox labelled with this agent id that this runtime does
    * not hold (warm or running): at start, an earlier life's leftovers; later,

@@ -6,6 +6,7 @@ import dom from "./static/dom.js";
 import events from "./static/events.js";
 import indexHtml from "./static/index.html";
 import key from "./static/key.js";
+import metricsView from "./static/metrics-view.js";
 import runView from "./static/run-view.js";
 import runsView from "./static/runs-view.js";
 import style from "./static/style.css";
@@ -35,6 +36,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["dom.js", { body: dom, type: JS }],
   ["events.js", { body: events, type: JS }],
   ["key.js", { body: key, type: JS }],
+  ["metrics-view.js", { body: metricsView, type: JS }],
   ["run-view.js", { body: runView, type: JS }],
   ["runs-view.js", { body: runsView, type: JS }],
   ["timeline.js", { body: timeline, type: JS }],

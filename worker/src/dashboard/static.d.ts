@@ -50,3 +50,7 @@ declare module "*/static/timeline.js" {
   const text: string;
   export default text;
 }
+declare module "*/static/metrics-view.js" {
+  const text: string;
+  export default text;
+}

@@ -13,6 +13,7 @@ import { EdgeswarmError } from "../errors.ts";
 import { type ExecutionReport, executeInPool } from "../pool/client.ts";
 import type { ExecuteInput, PoolEvent } from "../pool/rpc.ts";
 import { limitsForPool } from "../pool-limits.ts";
+import { inject, traceIdOf } from "../telemetry/telemetry.ts";
 import { limitBody, parseBody } from "./body.ts";
 
 /** How often an idle SSE stream gets a keep-alive comment. */
@@ -45,6 +46,7 @@ function executeInput(c: Context<AppEnv>, parsed: ExecutionRequest): { pool: str
     },
     queueTimeoutMs: parsed.queueTimeoutMs,
     queueMax: config.queueMax,
+    trace: inject(c.get("trace")),
   };
   return { pool, input };
 }
@@ -60,7 +62,7 @@ export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.
     signal: c.req.raw.signal,
     waitUntil: (work) => c.executionCtx.waitUntil(work),
   });
-  return c.json(result(input.id, report));
+  return c.json({ ...result(input.id, report), traceId: traceIdOf(c.get("trace")) });
 });
 
 /** The JSON answer: a refusal before any agent took it is an error answer; after, an error result. */
@@ -115,7 +117,10 @@ async function stream(c: Context<AppEnv>, pool: string, input: ExecuteInput): Pr
       writer = write;
       const done = await report;
       if (aborted.signal.aborted) return;
-      const summary: ExecutionSummary = done.kind === "done" ? done.summary : lost(input.id, done.error);
+      const summary: ExecutionSummary = {
+        ...(done.kind === "done" ? done.summary : lost(input.id, done.error)),
+        traceId: traceIdOf(c.get("trace")),
+      };
       await sse.writeSSE({ event: "finished", data: JSON.stringify({ type: "finished", result: summary }) });
     } catch {
       aborted.abort(); // the caller went away mid-write

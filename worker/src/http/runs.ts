@@ -13,6 +13,7 @@ import type { AppEnv } from "../app-env.ts";
 import { EdgeswarmError, unwrap } from "../errors.ts";
 import { checkConfigured, checkModelAllowed, storedModel } from "../models/config.ts";
 import { limitsForPool } from "../pool-limits.ts";
+import { newRunTrace } from "../run/trace.ts";
 import { checkWebhookConfigured } from "../webhooks/secrets.ts";
 import { limitBody, parseBody } from "./body.ts";
 
@@ -78,6 +79,7 @@ export const runs = new Hono<AppEnv>()
       pool,
       metadata: req.metadata ?? null,
       webhookUrl: req.webhookUrl ?? null,
+      trace: newRunTrace(c.get("trace")),
       files: req.files.map((f) => f.path),
     };
     // Listed first, which also takes a place in the tenant's activeRuns.
@@ -97,7 +99,7 @@ export const runs = new Hono<AppEnv>()
       });
     if (!made.ok) c.executionCtx.waitUntil(index.remove(id));
     const view = unwrap(made);
-    return c.json({ id, status: view.status, links: view.links }, 201);
+    return c.json({ id, status: view.status, traceId: view.traceId, links: view.links }, 201);
   })
   .get("/", async (c) => {
     const limit = intParam(c, "limit", LIST_DEFAULT, LIST_MAX) || LIST_DEFAULT;

@@ -79,6 +79,7 @@ export class AnthropicModel implements ModelClient {
       toolCalls,
       usage: toUsage(message.usage),
       stopReason: message.stop_reason ?? "unknown",
+      model: message.model,
     };
   }
 
@@ -111,7 +112,12 @@ export class AnthropicModel implements ModelClient {
         { retryable: false },
       );
     }
-    return { value: block.input, usage: toUsage(message.usage) };
+    return {
+      value: block.input,
+      usage: toUsage(message.usage),
+      stopReason: message.stop_reason ?? "unknown",
+      model: message.model,
+    };
   }
 
   async #create(body: Anthropic.MessageCreateParamsNonStreaming, signal: AbortSignal | undefined) {
@@ -178,8 +184,12 @@ function toTurn(message: ChatMessage): Turn {
 
 /** Total input: the uncached tokens plus those written to and read from the prompt cache. */
 function toUsage(usage: Anthropic.Usage): Usage {
+  const read = usage.cache_read_input_tokens ?? 0;
+  const written = usage.cache_creation_input_tokens ?? 0;
   return {
-    inputTokens: usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0),
+    inputTokens: usage.input_tokens + written + read,
     outputTokens: usage.output_tokens,
+    ...(usage.cache_read_input_tokens != null ? { cacheReadTokens: read } : {}),
+    ...(usage.cache_creation_input_tokens != null ? { cacheWriteTokens: written } : {}),
   };
 }

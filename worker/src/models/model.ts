@@ -49,8 +49,13 @@ export type ChatMessage =
   | { role: "tool"; results: ToolResult[] };
 
 export interface Usage {
+  /** Every input token, cached or not. */
   inputTokens: number;
   outputTokens: number;
+  /** Of the input, read from the provider's prompt cache, where it says. */
+  cacheReadTokens?: number;
+  /** Of the input, written to the prompt cache (Anthropic's cache_creation_input_tokens). */
+  cacheWriteTokens?: number;
 }
 
 export interface ChatRequest {
@@ -67,6 +72,8 @@ export interface ChatResponse {
   usage: Usage;
   /** The provider's stop reason, as it said it ("end_turn", "tool_use", "stop", "tool_calls", ...). */
   stopReason: string;
+  /** The model that answered, as the provider named it. */
+  model: string;
 }
 
 export interface StructuredRequest {
@@ -83,6 +90,8 @@ export interface StructuredResponse {
   /** The parsed JSON the model produced; the caller validates it against its own zod schema. */
   value: unknown;
   usage: Usage;
+  stopReason: string;
+  model: string;
 }
 
 /** A chat model with tools, and structured (JSON-schema) output. */

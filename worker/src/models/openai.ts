@@ -73,6 +73,7 @@ export class OpenAIModel implements ModelClient {
       ),
       usage: toUsage(completion.usage),
       stopReason: finish_reason ?? "unknown",
+      model: completion.model ?? this.#model,
     };
   }
 
@@ -105,7 +106,12 @@ export class OpenAIModel implements ModelClient {
         retryable: false,
       });
     }
-    return { value, usage: toUsage(completion.usage) };
+    return {
+      value,
+      usage: toUsage(completion.usage),
+      stopReason: finish_reason ?? "unknown",
+      model: completion.model ?? this.#model,
+    };
   }
 
   async #create(
@@ -193,5 +199,10 @@ function unfence(text: string): string {
 
 /** Some openai-compatible servers send no usage. */
 function toUsage(usage: OpenAI.CompletionUsage | undefined): Usage {
-  return { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 };
+  const cached = usage?.prompt_tokens_details?.cached_tokens;
+  return {
+    inputTokens: usage?.prompt_tokens ?? 0,
+    outputTokens: usage?.completion_tokens ?? 0,
+    ...(cached != null ? { cacheReadTokens: cached } : {}),
+  };
 }

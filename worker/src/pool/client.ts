@@ -2,6 +2,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ExecutionSummary, WorkspaceFile } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError } from "../errors.ts";
+import { recordExecution } from "../stats/record.ts";
 import type { ExecuteInput, ExecutionSink, PoolEvent } from "./rpc.ts";
 
 /** How an execution went, as its caller sees it. */
@@ -95,6 +96,7 @@ export async function executeInPool(
   try {
     const answer: Answer<ExecutionSummary> = await stub.execute(input, sink);
     if (!answer.ok) return { kind: "refused", error: EdgeswarmError.fromInfo(answer.error), started: sink.started };
+    recordExecution(env, input.tenant.id, answer.value, options.waitUntil);
     return {
       kind: "done",
       summary: { ...answer.value, files: sink.files() },

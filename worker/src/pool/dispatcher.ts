@@ -9,8 +9,11 @@ import type {
   WorkerFrame,
 } from "@edgeswarm/shared";
 import { MAX_FRAME_BYTES } from "@edgeswarm/shared";
+import type { Tracer } from "@opentelemetry/api";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
+import { extract } from "../telemetry/telemetry.ts";
 import { CallerWatch, CLIENT_STALL_MS } from "./caller-watch.ts";
+import { JobSpans } from "./job-spans.ts";
 import { Lease } from "./lease.ts";
 import { cancelledOutcome, failedOutcome } from "./outcomes.ts";
 import { EventPump } from "./pump.ts";
@@ -53,6 +56,12 @@ export interface AgentDirectory {
   bench(connId: string): void;
 }
 
+/** How the dispatcher makes its spans (job-spans.ts), and learns that one ended. */
+export interface DispatcherTracing {
+  tracer: Tracer;
+  onSpanEnd: () => void;
+}
+
 /** One execution from the moment its caller asks until its caller has the answer. */
 interface Job {
   readonly id: string;
@@ -68,6 +77,7 @@ interface Job {
   lease?: Lease;
   /** Connections that let it go unacknowledged: it is never offered to them again. */
   avoid?: Set<string>;
+  readonly spans: JobSpans;
   settle(answer: Answer<ExecutionSummary>): void;
 }
 
@@ -95,8 +105,11 @@ export class Dispatcher {
     onStalled: (job) => this.#tooSlow(job),
   });
 
-  constructor(dir: AgentDirectory) {
+  readonly #tracing: DispatcherTracing;
+
+  constructor(dir: AgentDirectory, tracing: DispatcherTracing) {
     this.#dir = dir;
+    this.#tracing = tracing;
   }
 
   /** Executions this object has leased to a connection. */
@@ -134,9 +147,16 @@ export class Dispatcher {
       input,
       waitUntil: Date.now() + input.queueTimeoutMs,
       pump: new EventPump(sink, () => this.#end(job, cancelledOutcome(), "the caller went away")),
+      spans: new JobSpans(
+        this.#tracing.tracer,
+        extract(input.trace),
+        { "edgeswarm.execution.id": input.id, "edgeswarm.tenant": input.tenant.id, "edgeswarm.language": language },
+        this.#tracing.onSpanEnd,
+      ),
       settle: (answer) => {
         if (settled) return;
         settled = true;
+        job.spans.ended(answer.ok ? answer.value : answer);
         this.#jobs.delete(job.id);
         if (this.#queue.countOf(job.tenant) === 0 && !this.#byTenant.has(job.tenant)) this.#quotas.delete(job.tenant);
         resolve(answer);
@@ -154,6 +174,7 @@ export class Dispatcher {
         job.settle(refusal(why));
       } else {
         this.#waitInQueue(job);
+        job.spans.queued(position);
         job.pump.push({ type: "queued", position });
       }
     }
@@ -253,7 +274,8 @@ export class Dispatcher {
     if (job.queueTimer) clearTimeout(job.queueTimer);
     job.queueTimer = undefined;
     const window = this.#window();
-    const start: ExecStart = { type: "exec.start", executionId: job.id, ...job.input.spec, window };
+    const trace = job.spans.leased(slot.agentId);
+    const start: ExecStart = { type: "exec.start", executionId: job.id, ...job.input.spec, window, trace };
     const text = JSON.stringify(start);
     if (text.length > MAX_FRAME_BYTES) {
       job.pump.close();
@@ -302,6 +324,8 @@ export class Dispatcher {
     this.#dir.bench(lease.connId);
     job.avoid = new Set([...(job.avoid ?? []), lease.connId]);
     this.#release(job);
+    job.spans.unacknowledged();
+    job.spans.queued(1);
     job.pump.onDelivered = () => {};
     this.#queue.requeue(job);
     this.#waitInQueue(job, ACK_TIMEOUT_MS);

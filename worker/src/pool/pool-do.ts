@@ -14,6 +14,7 @@ import {
 } from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
+import { telemetry } from "../telemetry/telemetry.ts";
 import { type AgentInfo, agentFromHello, readState, type SocketState, toSummary, writeState } from "./agents.ts";
 import { ACK_TIMEOUT_MS, type AgentSlot, Dispatcher } from "./dispatcher.ts";
 import { ExecuteInput, type ExecutionSink } from "./rpc.ts";
@@ -59,25 +60,31 @@ export class PoolDO extends DurableObject<Env> {
       const state = readState(ws);
       if (state) this.#remember({ ws, state });
     }
-    this.#dispatcher = new Dispatcher({
-      slots: () => this.#slots(),
-      send: (connId, frame) => {
-        const socket = this.#sockets.get(connId);
-        return socket ? send(socket.ws, frame) : false;
+    this.#dispatcher = new Dispatcher(
+      {
+        slots: () => this.#slots(),
+        send: (connId, frame) => {
+          const socket = this.#sockets.get(connId);
+          return socket ? send(socket.ws, frame) : false;
+        },
+        trust: (connId) =>
+          this.#update(connId, (agent) => {
+            if (agent.trusted) return false;
+            agent.trusted = true;
+            return true;
+          }),
+        bench: (connId) =>
+          this.#update(connId, (agent) => {
+            if (agent.benched) return false;
+            agent.benched = true;
+            return true;
+          }),
       },
-      trust: (connId) =>
-        this.#update(connId, (agent) => {
-          if (agent.trusted) return false;
-          agent.trusted = true;
-          return true;
-        }),
-      bench: (connId) =>
-        this.#update(connId, (agent) => {
-          if (agent.benched) return false;
-          agent.benched = true;
-          return true;
-        }),
-    });
+      {
+        tracer: telemetry(env).tracer,
+        onSpanEnd: () => telemetry(env).flushSoon((work) => this.ctx.waitUntil(work)),
+      },
+    );
   }
 
   override async fetch(request: Request): Promise<Response> {

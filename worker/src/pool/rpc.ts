@@ -1,4 +1,4 @@
-import { ExecutionId, ExecutionSpec, type FileEncoding, Name } from "@edgeswarm/shared";
+import { ExecutionId, ExecutionSpec, type FileEncoding, Name, TraceCarrier } from "@edgeswarm/shared";
 import { z } from "zod";
 
 /**
@@ -23,6 +23,8 @@ export const ExecuteInput = z.object({
   queueTimeoutMs: z.number().int().min(0),
   /** The most entries the pool's queue holds (EDGESWARM_QUEUE_MAX). */
   queueMax: z.number().int().min(1),
+  /** The span the pool's spans are children of: the request's, or the run's execute_tool span. */
+  trace: TraceCarrier.optional(),
 });
 export type ExecuteInput = z.infer<typeof ExecuteInput>;
 

@@ -1,4 +1,10 @@
-import { type ExecutionSummary, type Limits, newExecutionId, type WorkspaceFile } from "@edgeswarm/shared";
+import {
+  type ExecutionSummary,
+  type Limits,
+  newExecutionId,
+  type TraceCarrier,
+  type WorkspaceFile,
+} from "@edgeswarm/shared";
 import type { Env } from "../env.ts";
 import type { EdgeswarmError } from "../errors.ts";
 import { executeInPool } from "../pool/client.ts";
@@ -28,6 +34,8 @@ export interface ExecutionPlace {
   limits: Limits;
   queueTimeoutMs: number;
   queueMax: number;
+  /** The run's execute_tool span, the parent of the pool's spans. */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -61,6 +69,7 @@ export async function executeCall(
       },
       queueTimeoutMs: place.queueTimeoutMs,
       queueMax: place.queueMax,
+      ...(place.trace ? { trace: place.trace } : {}),
     },
     { signal, waitUntil },
   );

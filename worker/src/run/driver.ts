@@ -17,8 +17,10 @@ import { CODER_SYSTEM, CODER_TOOLS, checkInput, conversation, FinishInput, RunCo
 import { type ExecutionAttempt, executeCall } from "../roles/executor.ts";
 import { makePlan } from "../roles/planner.ts";
 import { keepReply } from "../roles/reply.ts";
+import { newSpanId } from "../telemetry/durable.ts";
 import { type Action, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
 import type { ExecutionRetry, RunState } from "./state.ts";
+import type { RunTracer } from "./trace.ts";
 import { RUN_FILES_MAX, type Workspace } from "./workspace.ts";
 
 /**
@@ -48,6 +50,8 @@ export interface RunContext {
   workspace: Workspace;
   /** Keeps work going after the call that started it (the object's waitUntil). */
   waitUntil(work: Promise<unknown>): void;
+  /** The run's spans (trace.ts). */
+  tracer: RunTracer;
 }
 
 /**
@@ -139,7 +143,7 @@ export class Driver {
           const planner = s.created?.planner;
           if (!planner) return;
           const plan = await makePlan(
-            createModel(resolveModel(planner, await loadConfig(ctx.env))),
+            ctx.tracer.model(createModel(resolveModel(planner, await loadConfig(ctx.env))), planner),
             s.created?.task ?? "",
             ctx.workspace.all().map((f) => f.path),
             signal,
@@ -147,14 +151,15 @@ export class Driver {
           ctx.append("plan.created", "planner", { steps: plan.steps, skipped: false, usage: plan.usage }, key);
         });
       case "start_step":
-        ctx.append("step.started", "loop", { step: action.step }, key);
+        ctx.append("step.started", "loop", { step: action.step, spanId: newSpanId() }, key);
         return;
       case "call_coder":
         return this.#model("coder", s, key, async (signal) => {
           const coder = s.created?.coder;
           if (!coder) return;
           const files = ctx.workspace.all().map((f) => f.path);
-          const reply = await createModel(resolveModel(coder, await loadConfig(ctx.env))).chat({
+          const model = ctx.tracer.model(createModel(resolveModel(coder, await loadConfig(ctx.env))), coder);
+          const reply = await model.chat({
             system: CODER_SYSTEM,
             messages: conversation(s, files),
             tools: CODER_TOOLS,
@@ -243,23 +248,37 @@ export class Driver {
     }
     const limits = config.tenantLimits(created.tenant);
     const attempt = await this.#inflightDo((signal) =>
-      executeCall(
-        ctx.env,
-        {
-          pool: created.pool,
-          tenant: {
-            id: created.tenant,
-            concurrentExecutions: limits.concurrentExecutions,
-            queuedExecutions: limits.queuedExecutions,
-          },
-          limits: created.limits,
-          queueTimeoutMs: created.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default,
-          queueMax: config.queueMax,
-        },
-        run,
-        workspace,
-        signal,
-        (work) => ctx.waitUntil(work),
+      ctx.tracer.tool(
+        call.id,
+        (trace) =>
+          executeCall(
+            ctx.env,
+            {
+              pool: created.pool,
+              tenant: {
+                id: created.tenant,
+                concurrentExecutions: limits.concurrentExecutions,
+                queuedExecutions: limits.queuedExecutions,
+              },
+              limits: created.limits,
+              queueTimeoutMs: created.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default,
+              queueMax: config.queueMax,
+              trace,
+            },
+            run,
+            workspace,
+            signal,
+            (work) => ctx.waitUntil(work),
+          ),
+        (a) =>
+          a.kind === "done"
+            ? {
+                executionId: a.summary.id,
+                status: a.summary.status,
+                ...(a.summary.error ? { error: a.summary.error.code } : {}),
+                output: a.stdout,
+              }
+            : { error: a.error.code },
       ),
     );
     if (!attempt) return; // aborted: the run was cancelled or timed out

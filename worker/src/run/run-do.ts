@@ -13,6 +13,9 @@ import type {
 import { loadConfig, RUN_RETENTION_DAYS_DEFAULT } from "../config.ts";
 import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
+import { recordRun } from "../stats/record.ts";
+import { STATS_KEY_CHARS } from "../stats/stats-do.ts";
+import { telemetry } from "../telemetry/telemetry.ts";
 import { WebhookOutbox } from "../webhooks/outbox.ts";
 import { Bus } from "./bus.ts";
 import { Driver } from "./driver.ts";
@@ -20,6 +23,7 @@ import { EventLog } from "./log.ts";
 import { nextAction } from "./loop.ts";
 import { applyEvent, emptyState, foldRun, isTerminal, type RunState } from "./state.ts";
 import { MAX_STREAMS, StreamHub } from "./streams.ts";
+import { RunTracer, rootCarrier } from "./trace.ts";
 import { runView } from "./view.ts";
 import { Workspace } from "./workspace.ts";
 
@@ -55,13 +59,21 @@ export class RunDO extends DurableObject<Env> {
     this.#workspace = new Workspace(ctx.storage.sql);
     this.#webhooks = new WebhookOutbox(ctx.storage.sql, env);
     this.#state = foldRun(this.#log.all());
+    const tracer = new RunTracer(
+      telemetry(env),
+      { id: () => this.#id(), state: () => this.#state, events: () => this.#log.all() },
+      () => telemetry(env).flushSoon((work) => this.ctx.waitUntil(work)),
+    );
     this.#driver = new Driver({
       env,
       state: () => this.#state,
       append: (type, source, payload, idem) => this.#append(type, source, payload, idem),
       workspace: this.#workspace,
       waitUntil: (work) => this.ctx.waitUntil(work),
+      tracer,
     });
+    // Subscribed first: a step's or the run's span is written out as its end is appended.
+    this.#bus.subscribe(["step.finished", "run.finished"], (e) => tracer.onEvent(e));
     this.#bus.subscribe("*", () => this.#streams.publish());
     this.#bus.subscribe("*", () => this.#reportStatus());
     this.#bus.subscribe(["run.finished"], (e) => {
@@ -99,10 +111,42 @@ export class RunDO extends DurableObject<Env> {
    * otherwise (a cancel while parked) the alarm is woken now.
    */
   #onFinished(e: RunEventOf<"run.finished">): void {
+    this.#count(e);
     const url = this.#state.created?.webhookUrl;
     if (url) this.#webhooks.enqueue(url, this.#view(), e.at);
     // The alarm now serves the webhook and the run's expiry (see #afterEnd).
     if (!this.#driving) this.ctx.waitUntil(this.#kick());
+  }
+
+  /** Counts the ended run in its tenant's statistics, with its tokens by role and model. */
+  #count(e: RunEventOf<"run.finished">): void {
+    const s = this.#state;
+    const created = s.created;
+    if (!created) return;
+    const tokens = [
+      ...(created.planner ? [{ role: "planner", model: created.planner.model, usage: s.usage.planner }] : []),
+      { role: "coder", model: created.coder.model, usage: s.usage.coder },
+    ]
+      .filter((t) => t.usage.inputTokens + t.usage.outputTokens > 0)
+      .map((t) => ({
+        role: t.role,
+        model: t.model.slice(0, STATS_KEY_CHARS),
+        input: t.usage.inputTokens,
+        output: t.usage.outputTokens,
+      }));
+    const at = Date.parse(e.at);
+    recordRun(
+      this.env,
+      created.tenant,
+      {
+        at,
+        status: e.payload.status,
+        durationMs: Math.max(0, at - Date.parse(s.createdAt ?? e.at)),
+        iterations: s.iterations,
+        tokens,
+      },
+      (work) => this.ctx.waitUntil(work),
+    );
   }
 
   /** Keeps the tenant's run list current; a late report never overwrites a newer one (seq). */
@@ -259,7 +303,7 @@ export class RunDO extends DurableObject<Env> {
     const retention = config?.runRetentionMs ?? RUN_RETENTION_DAYS_DEFAULT * 86_400_000;
     const expiresAt = Date.parse(this.#state.finishedAt ?? this.#state.updatedAt ?? "") + retention;
     if (Date.now() >= expiresAt) return this.#expire(created.tenant);
-    await this.#webhooks.deliverDue(created.tenant, (at) => this.ctx.storage.setAlarm(at));
+    await this.#webhooks.deliverDue(created.tenant, (at) => this.ctx.storage.setAlarm(at), rootCarrier(created.trace));
     const next = this.#webhooks.nextAt();
     await this.ctx.storage.setAlarm(Math.min(next ?? expiresAt, expiresAt));
   }

@@ -42,6 +42,8 @@ export interface RunState {
   plan: PlanStep[] | null;
   /** The step in progress (0-based), or null before the first starts. */
   step: number | null;
+  /** The span of the step in progress, when it has one (trace.ts). */
+  stepSpan: { spanId: string; seq: number; at: string } | null;
   /** Summaries of finished steps, in order. */
   finishedSteps: PayloadOf<"step.finished">[];
   /** Executions run (an agent_lost retry is not one) plus rejected tool calls. */
@@ -78,6 +80,7 @@ export function emptyState(): RunState {
     status: "queued",
     plan: null,
     step: null,
+    stepSpan: null,
     finishedSteps: [],
     iterations: 0,
     toolCallCount: 0,
@@ -125,6 +128,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     case "step.started":
       s.step = e.payload.step;
+      s.stepSpan = e.payload.spanId ? { spanId: e.payload.spanId, seq: e.seq, at: e.at } : null;
       s.turns = [];
       break;
     case "coder.replied":

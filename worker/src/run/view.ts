@@ -37,6 +37,7 @@ export function runView(
     updatedAt: s.updatedAt ?? "",
     finishedAt: s.finishedAt,
     webhook,
+    traceId: s.created?.trace?.traceId ?? null,
     links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events` },
   };
 }

@@ -1,4 +1,4 @@
-import { EDGESWARM_VERSION, WEBHOOK_HEADERS } from "@edgeswarm/shared";
+import { EDGESWARM_VERSION, type TraceCarrier, WEBHOOK_HEADERS } from "@edgeswarm/shared";
 import { ATTEMPT_TIMEOUT_MS, type AttemptResult, parseRetryAfter } from "./policy.ts";
 import { signatureHeader } from "./signature.ts";
 
@@ -10,6 +10,8 @@ export interface AttemptRequest {
   type: string;
   attempt: number;
   secret: string;
+  /** The run's root span: the receiver may continue its trace. */
+  trace?: TraceCarrier | undefined;
 }
 
 /**
@@ -34,6 +36,8 @@ export async function attemptDelivery(req: AttemptRequest): Promise<AttemptResul
         [WEBHOOK_HEADERS.delivery]: req.deliveryId,
         [WEBHOOK_HEADERS.event]: req.type,
         [WEBHOOK_HEADERS.attempt]: String(req.attempt),
+        ...(req.trace ? { traceparent: req.trace.traceparent } : {}),
+        ...(req.trace?.tracestate ? { tracestate: req.trace.tracestate } : {}),
       },
     });
     await res.body?.cancel().catch(() => {});

@@ -1,4 +1,10 @@
-import { newWebhookDeliveryId, type RunView, WebhookEventType, type WebhookStatus } from "@edgeswarm/shared";
+import {
+  newWebhookDeliveryId,
+  type RunView,
+  type TraceCarrier,
+  WebhookEventType,
+  type WebhookStatus,
+} from "@edgeswarm/shared";
 import { loadConfig, WEBHOOK_RETRY_BASE_DEFAULT_MS } from "../config.ts";
 import type { Env } from "../env.ts";
 import { attemptDelivery } from "./attempt.ts";
@@ -61,7 +67,7 @@ export class WebhookOutbox {
    * Makes one attempt if one is due, signing with `tenant`'s secret. Before it,
    * `armWatchdog` is given the time at which the attempt counts as lost.
    */
-  async deliverDue(tenant: string, armWatchdog: (at: number) => Promise<void>): Promise<void> {
+  async deliverDue(tenant: string, armWatchdog: (at: number) => Promise<void>, trace?: TraceCarrier): Promise<void> {
     const d = this.#store.get();
     if (this.#sending || !d || d.state !== "pending" || d.nextAt === null || d.nextAt > Date.now()) return;
     this.#sending = true;
@@ -82,7 +88,7 @@ export class WebhookOutbox {
       // A secret removed or broken since the run began: nothing is sent unsigned; retried
       // like a network error, in case the operator puts it back.
       const result = secret
-        ? await attemptDelivery({ url: d.url, body: d.body, deliveryId: d.id, type: d.type, attempt, secret })
+        ? await attemptDelivery({ url: d.url, body: d.body, deliveryId: d.id, type: d.type, attempt, secret, trace })
         : ({ kind: "network", message: problem } as const);
       const next = verdict(result, attempt, retryBase ?? WEBHOOK_RETRY_BASE_DEFAULT_MS);
       const lastStatus = result.kind === "answered" ? result.status : null;

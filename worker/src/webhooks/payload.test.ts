@@ -37,6 +37,7 @@ function view(over: Partial<RunView> = {}): RunView {
       lastError: null,
       nextAttemptAt: null,
     },
+    traceId: null,
     links: { self: "/v1/runs/run_000000000000000000000001", events: "/v1/runs/run_000000000000000000000001/events" },
     ...over,
   };

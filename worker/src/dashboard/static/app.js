@@ -1,11 +1,12 @@
 // The dashboard's entry: the key prompt, the header and a hash router
-// (#/runs, #/runs/<id>, #/agents). The page itself holds no data; each view
+// (#/runs, #/runs/<id>, #/agents, #/metrics/<window>). The page itself holds no data; each view
 // reads the /v1 API with the key the user typed.
 
 import { agentsView } from "./agents-view.js";
 import { setUnauthorizedHandler } from "./api.js";
 import { h, replace, tickAges } from "./dom.js";
 import { currentKey, forgetKey, saveKey } from "./key.js";
+import { metricsView } from "./metrics-view.js";
 import { runView } from "./run-view.js";
 import { runsView } from "./runs-view.js";
 
@@ -69,6 +70,7 @@ function route() {
   if (!section || (section === "runs" && !id)) stopView = runsView(main);
   else if (section === "runs") stopView = runView(main, id);
   else if (section === "agents") stopView = agentsView(main);
+  else if (section === "metrics") stopView = metricsView(main, id);
   else replace(main, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/runs" }, "Back to runs")));
 }
 

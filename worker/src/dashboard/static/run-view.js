@@ -91,6 +91,7 @@ export function runView(root, id) {
         { class: "meta" },
         `${run.iterations} executions${run.currentStep !== null ? ` · on step ${run.currentStep + 1}` : ""}`,
       ),
+      run.traceId ? h("p", { class: "meta" }, "trace ", h("code", { "data-testid": "trace-id" }, run.traceId)) : null,
       usageTable(run.usage),
       run.error
         ? h("p", { class: "error-text", "data-testid": "run-error" }, `${run.error.reason}: ${run.error.message}`)
