@@ -1,4 +1,6 @@
-import { OtlpReceiver } from "../test/harness/otlp.ts";
+import { ROOT } from "../scripts/lib/paths.ts";
+import { Proc } from "../scripts/lib/process.ts";
+import { waitForLine } from "../scripts/lib/wait.ts";
 import { agentScenario } from "./agent-latency.ts";
 import { FILL_TIMEOUT_MS, type LocalAgent, startLocalAgent } from "./local-agent.ts";
 import { measure, type Scenario } from "./measure.ts";
@@ -40,7 +42,34 @@ interface Options {
   say: (line: string) => void;
 }
 
-async function pair(traced: Scenario, untraced: Scenario, receiver: OtlpReceiver, o: Options): Promise<TracingPair> {
+/** The OTLP receiver, in a process of its own (otlp-receiver-main.ts), and the spans it has had. */
+class Receiver {
+  readonly endpoint: string;
+  readonly #proc: Proc;
+
+  private constructor(endpoint: string, proc: Proc) {
+    this.endpoint = endpoint;
+    this.#proc = proc;
+  }
+
+  static async start(): Promise<Receiver> {
+    const proc = new Proc(process.execPath, ["bench/otlp-receiver-main.ts"], process.env, ROOT);
+    const line = await waitForLine(proc.log, /^listening /, 10_000, "the OTLP receiver to listen");
+    return new Receiver(line.slice("listening ".length), proc);
+  }
+
+  /** Spans received so far (as of its last report, at most 100 ms old). */
+  get spans(): number {
+    const last = this.#proc.log.all.findLast((l) => l.startsWith("spans "));
+    return Number(last?.slice("spans ".length) ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.#proc.stop();
+  }
+}
+
+async function pair(traced: Scenario, untraced: Scenario, receiver: Receiver, o: Options): Promise<TracingPair> {
   const samples = await measure([traced, untraced], {
     n: o.n,
     warmup: o.warmup,
@@ -52,11 +81,13 @@ async function pair(traced: Scenario, untraced: Scenario, receiver: OtlpReceiver
   });
   const t = summarize(samples.get(traced.name) ?? []);
   const u = summarize(samples.get(untraced.name) ?? []);
-  return { traced: t, untraced: u, ratio: t.p50 / u.p50, spans: receiver.spans.length };
+  // The last exports: the agent batches every 500 ms.
+  await new Promise((done) => setTimeout(done, 1_000));
+  return { traced: t, untraced: u, ratio: t.p50 / u.p50, spans: receiver.spans };
 }
 
 export async function measureTracing(o: Options): Promise<TracingResult> {
-  const receiver = await OtlpReceiver.start();
+  const receiver = await Receiver.start();
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
   const stacks: BenchStack[] = [];
   const pools: PoolWatch[] = [];
@@ -85,7 +116,7 @@ export async function measureTracing(o: Options): Promise<TracingResult> {
     for (const p of pools.splice(0)) p.close();
 
     o.say("tracing: the agent alone, two agents behind fake Workers, one exporting spans...");
-    const before = receiver.spans.length;
+    const before = receiver.spans;
     agents.push(await startLocalAgent({ capacity: CAPACITY, heartbeatMs: 5_000, signal: o.signal, env: otel }));
     agents.push(await startLocalAgent({ capacity: CAPACITY, heartbeatMs: 5_000, signal: o.signal }));
     const agentSide = await pair(

@@ -47,6 +47,8 @@ export const serverSpan: MiddlewareHandler<AppEnv> = async (c, next) => {
     } catch {
       // An upgrade's answer (101) has fixed headers; an agent needs no traceparent.
     }
-    c.executionCtx.waitUntil(t.flush());
+    // Sent a moment after the answer, with what the pool's spans add meanwhile:
+    // serialising them must not delay this answer.
+    t.flushSoon((work) => c.executionCtx.waitUntil(work));
   }
 };
