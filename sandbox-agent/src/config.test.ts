@@ -16,6 +16,22 @@ describe("parseConfig", () => {
     });
   });
 
+  it("serves metrics only when asked, on HOST:PORT, and logs text unless told json", () => {
+    expect(parseConfig(base, {})).toMatchObject({ metricsAddr: undefined, logFormat: "text" });
+    expect(parseConfig([...base, "--metrics-addr", "127.0.0.1:9464", "--log-format", "json"], {})).toMatchObject({
+      metricsAddr: { host: "127.0.0.1", port: 9464 },
+      logFormat: "json",
+    });
+    expect(parseConfig(base, { EDGESWARM_METRICS_ADDR: "[::1]:0", EDGESWARM_LOG_FORMAT: "json" })).toMatchObject({
+      metricsAddr: { host: "::1", port: 0 },
+      logFormat: "json",
+    });
+    for (const bad of ["9464", "host:", "host:70000", ":9464", "a b:1"]) {
+      expect(() => parseConfig([...base, "--metrics-addr", bad], {})).toThrow(ConfigError);
+    }
+    expect(() => parseConfig([...base, "--log-format", "yaml"], {})).toThrow(/text or json/);
+  });
+
   it("sizes warm pools per image, named by language or by image", () => {
     const images = ["--image", "python=img/py:1", "--image", "bash=img/sh:1"];
     expect(parseConfig([...base, ...images, "--warm", "python=2"], {})).toMatchObject({
