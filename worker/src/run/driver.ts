@@ -1,12 +1,10 @@
 import {
   type EventSource,
-  fileSetProblem,
   type PayloadOf,
   QUEUE_TIMEOUT_MS,
   type RunEvent,
   type RunEventType,
   type ToolCallRecord,
-  type WorkspaceFile,
 } from "@edgeswarm/shared";
 import { type Config, loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
@@ -21,21 +19,7 @@ import { newSpanId } from "../telemetry/durable.ts";
 import { type Action, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
 import type { ExecutionRetry, RunState } from "./state.ts";
 import type { RunTracer } from "./trace.ts";
-import { RUN_FILES_MAX, type Workspace } from "./workspace.ts";
-
-/**
- * Why a call's files cannot join the run's workspace, in words for the coder:
- * too many files in all, or a file whose path runs through another's.
- */
-function workspaceProblem(workspace: readonly WorkspaceFile[], call: RunCodeInput): string | null {
-  const paths = new Set(workspace.map((f) => f.path));
-  for (const f of call.files ?? []) paths.add(f.path);
-  if (paths.size > RUN_FILES_MAX) {
-    return `the workspace holds ${workspace.length} files and this call would make it ${paths.size}; a run keeps at most ${RUN_FILES_MAX}. Write fewer files, or combine them.`;
-  }
-  const clash = fileSetProblem([...paths]);
-  return clash ? `the call's files do not fit the workspace: ${clash}` : null;
-}
+import { type Workspace, workspaceProblem } from "./workspace.ts";
 
 /** However short its queue wait, a run tries this long to reach a failing pool again. */
 const POOL_RETRY_MIN_MS = 10_000;

@@ -1,9 +1,26 @@
-import type { WorkspaceFile } from "@edgeswarm/shared";
+import { fileSetProblem, type WorkspaceFile } from "@edgeswarm/shared";
 
 /** Most bytes one run file may have: a SQLite row holds at most 2 MB, base64 included. */
 export const RUN_FILE_MAX_BYTES = 1024 * 1024;
 /** Most files a run's workspace holds. */
 export const RUN_FILES_MAX = 100;
+
+/**
+ * Why a call's files cannot join the run's workspace, in words for the coder:
+ * too many files in all, or a file whose path runs through another's.
+ */
+export function workspaceProblem(
+  workspace: readonly WorkspaceFile[],
+  call: { files?: readonly { path: string }[] | undefined },
+): string | null {
+  const paths = new Set(workspace.map((f) => f.path));
+  for (const f of call.files ?? []) paths.add(f.path);
+  if (paths.size > RUN_FILES_MAX) {
+    return `the workspace holds ${workspace.length} files and this call would make it ${paths.size}; a run keeps at most ${RUN_FILES_MAX}. Write fewer files, or combine them.`;
+  }
+  const clash = fileSetProblem([...paths]);
+  return clash ? `the call's files do not fit the workspace: ${clash}` : null;
+}
 
 interface FileRow {
   path: string;
