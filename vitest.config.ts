@@ -1,9 +1,18 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
+
+/** The Worker imports its prompts as text (wrangler's Text rule); unit tests get the same. */
+const markdownAsText: Plugin = {
+  name: "markdown-as-text",
+  transform(code, id) {
+    return id.endsWith(".md") ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+  },
+};
 
 export default defineConfig({
   test: {
     projects: [
       {
+        plugins: [markdownAsText],
         test: {
           name: "unit",
           include: ["{shared,worker,sandbox-agent,client}/src/**/*.test.ts", "bench/**/*.test.ts"],

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ExecutionStatus, Language } from "./api.ts";
 import { Limits } from "./limits.ts";
-import { PlanStep, Provider, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
+import { ModelRef, PlanStep, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
 import { RunTrace, SpanId } from "./trace.ts";
 
 /**
@@ -14,10 +14,7 @@ export const EVENT_VERSION = 1;
 export const EventSource = z.enum(["api", "planner", "coder", "executor", "loop"]);
 export type EventSource = z.infer<typeof EventSource>;
 
-const ModelRef = z.object({ provider: Provider, model: z.string(), baseUrl: z.string().nullable() });
-export type ModelRef = z.infer<typeof ModelRef>;
-
-const ToolCallRecord = z.object({
+export const ToolCallRecord = z.object({
   /** The run's own id for the call (`call_<n>`, unique in the run), whatever the model sent. */
   id: z.string(),
   /** The id the model gave it, if any: for reading logs, never for matching outcomes. */

@@ -116,8 +116,39 @@ export const PlanStep = z.object({
 });
 export type PlanStep = z.infer<typeof PlanStep>;
 
-export const TokenUsage = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
+/** A role's model as a run stores it: what was asked for, with no secret. */
+export const ModelRef = z.object({
+  provider: Provider,
+  model: z.string(),
+  /** The base URL the request gave; null means the Worker's configured one. */
+  baseUrl: z.string().nullable(),
+});
+export type ModelRef = z.infer<typeof ModelRef>;
+
+/**
+ * Tokens a model call used. `inputTokens` counts every input token, cached or
+ * not; the cache fields say how many of them the provider read from its prompt
+ * cache or wrote to it, where it reports that (absent in runs from before).
+ */
+export const TokenUsage = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheReadTokens: z.number().int().optional(),
+  cacheWriteTokens: z.number().int().optional(),
+});
 export type TokenUsage = z.infer<typeof TokenUsage>;
+
+/** The sum of two usages; a cache field is present when either has it. */
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  const sum: TokenUsage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  if (a.cacheReadTokens !== undefined || b.cacheReadTokens !== undefined) {
+    sum.cacheReadTokens = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
+  }
+  if (a.cacheWriteTokens !== undefined || b.cacheWriteTokens !== undefined) {
+    sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  }
+  return sum;
+}
 
 /**
  * Where the run's webhook delivery stands (see webhooks.ts): `pending` until an

@@ -4,15 +4,10 @@
  * fakes checking the wire protocol (keys, tool call pairing, schemas).
  */
 
+import type { Provider } from "@edgeswarm/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createModel } from "../../worker/src/models/index.ts";
-import {
-  type ChatRequest,
-  type ModelClient,
-  ModelError,
-  type Provider,
-  type ToolSpec,
-} from "../../worker/src/models/model.ts";
+import { type ChatRequest, type ModelClient, ModelError, type ToolSpec } from "../../worker/src/models/model.ts";
 import { FakeAnthropic } from "../fakes/anthropic.ts";
 import { FakeOpenAI } from "../fakes/openai.ts";
 import { type FakeProvider, field, list, reply } from "../fakes/server.ts";

@@ -4,6 +4,7 @@
  */
 
 import Anthropic from "@anthropic-ai/sdk";
+import type { TokenUsage } from "@edgeswarm/shared";
 import { toModelError } from "./errors.ts";
 import {
   type ChatMessage,
@@ -15,7 +16,6 @@ import {
   type StructuredRequest,
   type StructuredResponse,
   type ToolCall,
-  type Usage,
 } from "./model.ts";
 
 type Block = Anthropic.ContentBlockParam;
@@ -183,7 +183,7 @@ function toTurn(message: ChatMessage): Turn {
 }
 
 /** Total input: the uncached tokens plus those written to and read from the prompt cache. */
-function toUsage(usage: Anthropic.Usage): Usage {
+function toUsage(usage: Anthropic.Usage): TokenUsage {
   const read = usage.cache_read_input_tokens ?? 0;
   const written = usage.cache_creation_input_tokens ?? 0;
   return {

@@ -1,15 +1,7 @@
-import type { Provider, RoleModel } from "@edgeswarm/shared";
+import type { ModelRef, Provider, RoleModel } from "@edgeswarm/shared";
 import type { Config, ProviderAccess, TenantLimits } from "../config.ts";
 import { EdgeswarmError } from "../errors.ts";
 import type { ModelConfig } from "./model.ts";
-
-/** A role's model as stored in the run: what was asked for, with no secret. */
-export interface StoredModel {
-  provider: Provider;
-  model: string;
-  /** The base URL the request gave; null means the Worker's configured one. */
-  baseUrl: string | null;
-}
 
 const VARS = {
   anthropic: { key: "ANTHROPIC_API_KEY", url: "ANTHROPIC_BASE_URL" },
@@ -25,7 +17,7 @@ function access(provider: Provider, config: Config): ProviderAccess {
  * Checks, when a run is created, that a role's model can be reached, and
  * raises `model_not_configured` naming the variable to set if not.
  */
-export function checkConfigured(role: "planner" | "coder", model: StoredModel, config: Config): void {
+export function checkConfigured(role: "planner" | "coder", model: ModelRef, config: Config): void {
   const vars = VARS[model.provider];
   const configured = access(model.provider, config);
   if (model.provider === "openai-compatible") {
@@ -52,7 +44,7 @@ export function modelAllowed(model: string, patterns: readonly string[]): boolea
  * operator's keys (its `models` quota). A model on a base URL the request gave
  * costs the operator nothing, since it never receives the Worker's keys.
  */
-export function checkModelAllowed(role: "planner" | "coder", model: StoredModel, limits: TenantLimits): void {
+export function checkModelAllowed(role: "planner" | "coder", model: ModelRef, limits: TenantLimits): void {
   if (model.baseUrl !== null || modelAllowed(model.model, limits.models)) return;
   throw new EdgeswarmError(
     "model_not_allowed",
@@ -66,7 +58,7 @@ export function checkModelAllowed(role: "planner" | "coder", model: StoredModel,
  * Worker's own API key: otherwise any caller could point a run at a server of
  * theirs and read the key from the request.
  */
-export function resolveModel(model: StoredModel, config: Config): ModelConfig {
+export function resolveModel(model: ModelRef, config: Config): ModelConfig {
   if (model.baseUrl) return { provider: model.provider, model: model.model, baseUrl: model.baseUrl };
   const configured = access(model.provider, config);
   return { provider: model.provider, model: model.model, baseUrl: configured.baseUrl, apiKey: configured.apiKey };
@@ -76,7 +68,7 @@ export function resolveModel(model: StoredModel, config: Config): ModelConfig {
 const DEFAULT_MODELS: Partial<Record<Provider, string>> = { anthropic: "claude-sonnet-4-5", openai: "o3-mini" };
 
 /** The model a role uses: the request's choice, else the role's default provider and model. */
-export function storedModel(asked: RoleModel | undefined, fallback: Provider): StoredModel {
+export function storedModel(asked: RoleModel | undefined, fallback: Provider): ModelRef {
   const provider = asked?.provider ?? fallback;
   const model = asked?.model ?? DEFAULT_MODELS[provider];
   if (!model) throw new EdgeswarmError("invalid_request", `name the model to use with provider ${provider}`);

@@ -5,8 +5,7 @@
  * event log can be replayed to any provider.
  */
 
-export const PROVIDERS = ["anthropic", "openai", "openai-compatible"] as const;
-export type Provider = (typeof PROVIDERS)[number];
+import type { Provider, TokenUsage, ToolCallRecord } from "@edgeswarm/shared";
 
 /** Where and how to reach one model. */
 export interface ModelConfig {
@@ -27,14 +26,12 @@ export interface ToolSpec {
   inputSchema: JsonSchema;
 }
 
-/** A tool call as the model made it. `input` is the parsed JSON, or undefined when `raw` did not parse. */
-export interface ToolCall {
-  id: string;
-  name: string;
-  input: unknown;
-  /** The arguments text as sent, when the provider sends text (OpenAI); for the malformed-call message. */
-  raw?: string | undefined;
-}
+/**
+ * A tool call as the model made it: `input` is the parsed JSON, or undefined
+ * when `raw` (the arguments text, where the provider sends text) did not parse.
+ * The run keeps it as a ToolCallRecord, with its own id.
+ */
+export type ToolCall = Pick<ToolCallRecord, "id" | "name" | "input"> & { raw?: string | undefined };
 
 export interface ToolResult {
   toolCallId: string;
@@ -48,16 +45,6 @@ export type ChatMessage =
   | { role: "assistant"; text: string; toolCalls: ToolCall[] }
   | { role: "tool"; results: ToolResult[] };
 
-export interface Usage {
-  /** Every input token, cached or not. */
-  inputTokens: number;
-  outputTokens: number;
-  /** Of the input, read from the provider's prompt cache, where it says. */
-  cacheReadTokens?: number;
-  /** Of the input, written to the prompt cache (Anthropic's cache_creation_input_tokens). */
-  cacheWriteTokens?: number;
-}
-
 export interface ChatRequest {
   system: string;
   messages: ChatMessage[];
@@ -69,7 +56,7 @@ export interface ChatRequest {
 export interface ChatResponse {
   text: string;
   toolCalls: ToolCall[];
-  usage: Usage;
+  usage: TokenUsage;
   /** The provider's stop reason, as it said it ("end_turn", "tool_use", "stop", "tool_calls", ...). */
   stopReason: string;
   /** The model that answered, as the provider named it. */
@@ -89,7 +76,7 @@ export interface StructuredRequest {
 export interface StructuredResponse {
   /** The parsed JSON the model produced; the caller validates it against its own zod schema. */
   value: unknown;
-  usage: Usage;
+  usage: TokenUsage;
   stopReason: string;
   model: string;
 }

@@ -5,6 +5,7 @@
  * e.g. http://localhost:11434/v1 for Ollama).
  */
 
+import type { Provider, TokenUsage } from "@edgeswarm/shared";
 import OpenAI from "openai";
 import { toModelError } from "./errors.ts";
 import {
@@ -14,11 +15,9 @@ import {
   type ModelClient,
   type ModelConfig,
   ModelError,
-  type Provider,
   type StructuredRequest,
   type StructuredResponse,
   type ToolCall,
-  type Usage,
 } from "./model.ts";
 
 /** Sent as the key to an openai-compatible server that needs none: the SDK refuses to run without one. */
@@ -198,7 +197,7 @@ function unfence(text: string): string {
 }
 
 /** Some openai-compatible servers send no usage. */
-function toUsage(usage: OpenAI.CompletionUsage | undefined): Usage {
+function toUsage(usage: OpenAI.CompletionUsage | undefined): TokenUsage {
   const cached = usage?.prompt_tokens_details?.cached_tokens;
   return {
     inputTokens: usage?.prompt_tokens ?? 0,

@@ -1,6 +1,7 @@
 import type { ToolCallRecord } from "@edgeswarm/shared";
-import { fileSetProblem, LANGUAGES, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
+import { fileSetProblem, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
 import { z } from "zod";
+import { jsonSchemaOf } from "../models/json-schema.ts";
 import type { ChatMessage, ToolResult, ToolSpec } from "../models/model.ts";
 import type { CallOutcome, RunState } from "../run/state.ts";
 
@@ -13,8 +14,8 @@ const MAX_CALL_FILE_CHARS = 512 * 1024;
 
 export const RunCodeInput = z
   .object({
-    language: Language.default("python"),
-    code: z.string().min(1).max(MAX_CODE_CHARS),
+    language: Language.default("python").describe("default python"),
+    code: z.string().min(1).max(MAX_CODE_CHARS).describe("the complete program"),
     files: z
       .array(z.object({ path: WorkspacePath, content: z.string().max(MAX_CALL_FILE_CHARS) }).strict())
       .max(20)
@@ -32,8 +33,8 @@ export type RunCodeInput = z.infer<typeof RunCodeInput>;
 
 export const FinishInput = z
   .object({
-    summary: z.string().min(1).max(8000),
-    code: z.string().max(MAX_CODE_CHARS),
+    summary: z.string().min(1).max(8000).describe("what was done and how it was verified"),
+    code: z.string().max(MAX_CODE_CHARS).describe("the final code"),
     verdict: z.enum(["success", "failure"]),
   })
   .strict();
@@ -46,35 +47,12 @@ export const CODER_TOOLS: ToolSpec[] = [
       "Run a program in a fresh sandbox whose working directory is the workspace. Returns the exit status, " +
       "stdout, stderr (with any traceback) and which files were written. Optional files are written to the " +
       "workspace before the program runs.",
-    inputSchema: {
-      type: "object",
-      properties: {
-        language: { type: "string", enum: [...LANGUAGES], description: "default python" },
-        code: { type: "string", description: "the complete program" },
-        files: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: { path: { type: "string" }, content: { type: "string" } },
-            required: ["path", "content"],
-          },
-        },
-      },
-      required: ["code"],
-    },
+    inputSchema: jsonSchemaOf(RunCodeInput),
   },
   {
     name: "finish",
     description: "End the current step once a run has verified its success criterion (or it cannot be met).",
-    inputSchema: {
-      type: "object",
-      properties: {
-        summary: { type: "string", description: "what was done and how it was verified" },
-        code: { type: "string", description: "the final code" },
-        verdict: { type: "string", enum: ["success", "failure"] },
-      },
-      required: ["summary", "code", "verdict"],
-    },
+    inputSchema: jsonSchemaOf(FinishInput),
   },
 ];
 

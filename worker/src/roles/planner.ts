@@ -1,29 +1,13 @@
 import { PlanStep, type TokenUsage } from "@edgeswarm/shared";
 import { z } from "zod";
+import { jsonSchemaOf } from "../models/json-schema.ts";
 import { type ModelClient, ModelError } from "../models/model.ts";
 import SYSTEM from "../prompts/planner.md";
 
-/** The plan's JSON Schema, sent as the planner's structured-output schema. */
-export const PLAN_SCHEMA = {
-  type: "object",
-  properties: {
-    steps: {
-      type: "array",
-      minItems: 1,
-      maxItems: 8,
-      items: {
-        type: "object",
-        properties: { goal: { type: "string" }, successCriterion: { type: "string" } },
-        required: ["goal", "successCriterion"],
-        additionalProperties: false,
-      },
-    },
-  },
-  required: ["steps"],
-  additionalProperties: false,
-} as const;
+const Plan = z.object({ steps: z.array(PlanStep.strict()).min(1).max(8) }).strict();
 
-const Plan = z.object({ steps: z.array(PlanStep).min(1).max(8) });
+/** The plan's JSON Schema, sent as the planner's structured-output schema. */
+export const PLAN_SCHEMA = jsonSchemaOf(Plan, { strictOutput: true });
 
 /** Asks the planner for the task's steps; an answer that is not a valid plan fails as a model error. */
 export async function makePlan(

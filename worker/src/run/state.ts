@@ -7,7 +7,7 @@ import type {
   TokenUsage,
   ToolCallRecord,
 } from "@edgeswarm/shared";
-import { TERMINAL_RUN_STATUSES } from "@edgeswarm/shared";
+import { addUsage, TERMINAL_RUN_STATUSES } from "@edgeswarm/shared";
 
 /** How a tool call of the coder was answered. */
 export type CallOutcome =
@@ -96,12 +96,8 @@ export function emptyState(): RunState {
   };
 }
 
-function add(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
-}
-
 export function totalTokens(state: RunState): number {
-  const u = add(state.usage.planner, state.usage.coder);
+  const u = addUsage(state.usage.planner, state.usage.coder);
   return u.inputTokens + u.outputTokens;
 }
 
@@ -122,7 +118,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     case "plan.created":
       s.plan = e.payload.steps;
-      if (e.payload.usage) s.usage.planner = add(s.usage.planner, e.payload.usage);
+      if (e.payload.usage) s.usage.planner = addUsage(s.usage.planner, e.payload.usage);
       s.modelRetries = null;
       s.status = "running";
       break;
@@ -134,7 +130,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "coder.replied":
       s.turns.push({ kind: "reply", reply: e.payload, seq: e.seq });
       s.toolCallCount += e.payload.toolCalls.length;
-      s.usage.coder = add(s.usage.coder, e.payload.usage);
+      s.usage.coder = addUsage(s.usage.coder, e.payload.usage);
       s.modelRetries = null;
       break;
     case "tool.rejected":

@@ -1,8 +1,8 @@
-import type { RunEvent, RunEventOf, RunTrace, TraceCarrier } from "@edgeswarm/shared";
+import type { ModelRef, RunEvent, RunEventOf, RunTrace, TraceCarrier } from "@edgeswarm/shared";
 import { type Attributes, type Context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ModelClient } from "../models/model.ts";
 import { type DurableSpan, newSpanId } from "../telemetry/durable.ts";
-import { type ModelRef, tracedModel } from "../telemetry/genai.ts";
+import { tracedModel } from "../telemetry/genai.ts";
 import { carrierOf, content, type Telemetry } from "../telemetry/telemetry.ts";
 import type { RunState } from "./state.ts";
 

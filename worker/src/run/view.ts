@@ -1,9 +1,5 @@
-import type { RunView, TokenUsage, WebhookStatus, WorkspaceFile } from "@edgeswarm/shared";
+import { addUsage, type RunView, type WebhookStatus, type WorkspaceFile } from "@edgeswarm/shared";
 import type { RunState } from "./state.ts";
-
-function sum(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
-}
 
 /** `GET /v1/runs/:id` from the folded state, the workspace and the webhook's delivery. */
 export function runView(
@@ -30,7 +26,7 @@ export function runView(
             files: written,
           }
         : null,
-    usage: { planner: s.usage.planner, coder: s.usage.coder, total: sum(s.usage.planner, s.usage.coder) },
+    usage: { planner: s.usage.planner, coder: s.usage.coder, total: addUsage(s.usage.planner, s.usage.coder) },
     error: s.end?.reason ? { reason: s.end.reason, message: s.end.message ?? "" } : null,
     metadata: s.created?.metadata ?? null,
     createdAt: s.createdAt ?? "",

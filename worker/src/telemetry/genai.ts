@@ -1,3 +1,4 @@
+import type { ModelRef } from "@edgeswarm/shared";
 import { type Context, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ChatRequest, ChatResponse, ModelClient, StructuredRequest, StructuredResponse } from "../models/model.ts";
 import { content, type Telemetry } from "./telemetry.ts";
@@ -8,12 +9,6 @@ import { content, type Telemetry } from "./telemetry.ts";
  * change with the next; docs/observability.md lists what each span carries.
  */
 export const GENAI_SEMCONV_VERSION = "semantic-conventions-genai v0.1.0";
-
-/** The model a call goes to, as the run names it. */
-export interface ModelRef {
-  provider: string;
-  model: string;
-}
 
 /**
  * A ModelClient whose every call is a `chat {model}` client span under
