@@ -11,6 +11,9 @@ import { RunTrace, SpanId } from "./trace.ts";
  */
 export const EVENT_VERSION = 1;
 
+/** Most characters of one execution's live output (`execution.output`) a run's log keeps. */
+export const LIVE_OUTPUT_CHARS = 256 * 1024;
+
 export const EventSource = z.enum(["api", "planner", "coder", "executor", "loop"]);
 export type EventSource = z.infer<typeof EventSource>;
 
@@ -71,6 +74,24 @@ export const EVENT_PAYLOADS = {
     files: z.array(z.object({ path: z.string(), content: z.string() })).optional(),
   }),
   "approval.decided": z.object({ toolCallId: z.string(), approve: z.boolean(), reason: z.string().nullable() }),
+  /** A sandbox took the call: its output follows as `execution.output`, then `execution.finished`. */
+  "execution.started": z.object({
+    toolCallId: z.string(),
+    executionId: z.string(),
+    agentId: z.string(),
+  }),
+  /**
+   * Output as it arrives, coalesced (about every 100 ms) and capped per
+   * execution at LIVE_OUTPUT_CHARS. `cut` marks the last piece the log keeps
+   * when the cap was reached: the rest is only in `execution.finished`.
+   */
+  "execution.output": z.object({
+    executionId: z.string(),
+    toolCallId: z.string(),
+    stream: z.enum(["stdout", "stderr"]),
+    data: z.string(),
+    cut: z.literal(true).optional(),
+  }),
   "execution.finished": z.object({
     step: z.number().int(),
     iteration: z.number().int(),

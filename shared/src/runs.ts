@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fileSetProblem, WorkspaceFile } from "./api.ts";
+import { FileEncoding, fileSetProblem, WorkspaceFile } from "./api.ts";
 import { Name } from "./ids.ts";
 import { LimitsInput, QueueTimeoutMs } from "./limits.ts";
 import { TraceId } from "./trace.ts";
@@ -180,6 +180,8 @@ export const RunView = z.object({
       code: z.string(),
       stdout: z.string(),
       files: z.array(WorkspaceFile),
+      /** Each file the run wrote, with its size in bytes: what `files` holds, without the content. */
+      manifest: z.array(z.object({ path: z.string(), bytes: z.number().int(), encoding: FileEncoding })),
     })
     .nullable(),
   usage: z.object({ planner: TokenUsage, coder: TokenUsage, total: TokenUsage }),
@@ -197,7 +199,14 @@ export const RunView = z.object({
 export type RunView = z.infer<typeof RunView>;
 
 /** `POST /v1/runs/:id/approval` body. */
-export const ApprovalRequest = z.object({ approve: z.boolean(), reason: z.string().max(2000).optional() }).strict();
+export const ApprovalRequest = z
+  .object({
+    approve: z.boolean(),
+    reason: z.string().max(2000).optional(),
+    /** Which waiting call this decides, when a reply made several; the first waiting one if absent. */
+    toolCallId: z.string().max(64).optional(),
+  })
+  .strict();
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
 
 /** One line of `GET /v1/runs`. */

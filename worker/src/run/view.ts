@@ -1,5 +1,6 @@
 import { addUsage, type RunView, type WebhookStatus, type WorkspaceFile } from "@edgeswarm/shared";
 import type { RunState } from "./state.ts";
+import { fileBytes } from "./workspace.ts";
 
 /** `GET /v1/runs/:id` from the folded state, the workspace and the webhook's delivery. */
 export function runView(
@@ -24,6 +25,7 @@ export function runView(
             code: lastStep?.code ?? "",
             stdout: s.lastExecution?.stdout ?? "",
             files: written,
+            manifest: written.map((f) => ({ path: f.path, bytes: fileBytes(f), encoding: f.encoding })),
           }
         : null,
     usage: { planner: s.usage.planner, coder: s.usage.coder, total: addUsage(s.usage.planner, s.usage.coder) },

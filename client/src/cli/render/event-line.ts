@@ -31,6 +31,10 @@ function detail(e: RunEvent, runId: string): string {
       return `step ${e.payload.step + 1}: ${e.payload.language} code waits for approval (edgeswarm runs approve ${runId})`;
     case "approval.decided":
       return e.payload.approve ? "approved" : `denied${e.payload.reason ? `: ${oneLine(e.payload.reason)}` : ""}`;
+    case "execution.started":
+      return `${e.payload.toolCallId} runs on ${e.payload.agentId} (${e.payload.executionId})`;
+    case "execution.output":
+      return `${e.payload.stream}: ${oneLine(e.payload.data, 120)}${e.payload.cut ? " (the log keeps no more)" : ""}`;
     case "execution.finished": {
       const p = e.payload;
       const exit = p.exitCode === null ? (p.signal ?? "") : `exit ${p.exitCode}`;
