@@ -166,6 +166,10 @@ export const WebhookStatus = z.object({
 });
 export type WebhookStatus = z.infer<typeof WebhookStatus>;
 
+/** A file named with its decoded size, without its content. */
+export const FileSize = z.object({ path: z.string(), encoding: FileEncoding, bytes: z.number().int() });
+export type FileSize = z.infer<typeof FileSize>;
+
 /** `GET /v1/runs/:id`. */
 export const RunView = z.object({
   id: RunId,
@@ -181,7 +185,7 @@ export const RunView = z.object({
       stdout: z.string(),
       files: z.array(WorkspaceFile),
       /** Each file the run wrote, with its size in bytes: what `files` holds, without the content. */
-      manifest: z.array(z.object({ path: z.string(), bytes: z.number().int(), encoding: FileEncoding })),
+      manifest: z.array(FileSize),
     })
     .nullable(),
   usage: z.object({ planner: TokenUsage, coder: TokenUsage, total: TokenUsage }),

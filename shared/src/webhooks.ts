@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { FileEncoding } from "./api.ts";
-import { RunView } from "./runs.ts";
+import { FileSize, RunView } from "./runs.ts";
 
 /**
  * The webhook a run sends when it ends: one delivery per run, POSTed to its
@@ -36,8 +35,8 @@ export const WEBHOOK_HEADERS = {
 export const WEBHOOK_MAX_BODY_BYTES = 256 * 1024;
 
 /** A result file in a webhook: its path and size, never its content (GET the run for that). */
-export const WebhookFile = z.object({ path: z.string(), encoding: FileEncoding, bytes: z.number().int() });
-export type WebhookFile = z.infer<typeof WebhookFile>;
+export const WebhookFile = FileSize;
+export type WebhookFile = FileSize;
 
 /** The run in a webhook: `GET /v1/runs/:id` without file contents and without the delivery's own status. */
 export const WebhookRun = RunView.omit({ webhook: true, result: true }).extend({

@@ -18,6 +18,10 @@ function view(over: Partial<RunView> = {}): RunView {
         { path: "out.txt", content: "héllo", encoding: "utf8" },
         { path: "b.bin", content: "AAEC", encoding: "base64" },
       ],
+      manifest: [
+        { path: "out.txt", encoding: "utf8", bytes: 6 },
+        { path: "b.bin", encoding: "base64", bytes: 3 },
+      ],
     },
     usage: {
       planner: { inputTokens: 1, outputTokens: 2 },
@@ -64,7 +68,7 @@ describe("webhook body", () => {
 
   it("cuts long text fields to stay under the cap, saying so", () => {
     const big = "x".repeat(200_000);
-    const body = make(view({ task: big, result: { summary: big, code: big, stdout: big, files: [] } }));
+    const body = make(view({ task: big, result: { summary: big, code: big, stdout: big, files: [], manifest: [] } }));
     expect(body.truncated).toBe(true);
     expect(body.run.task.length).toBeLessThan(5000);
     expect(body.run.task).toContain("characters cut");
@@ -89,7 +93,13 @@ describe("webhook body", () => {
         plan: steps,
         metadata,
         error: { reason: "model_error", message: worst },
-        result: { summary: worst, code: worst, stdout: worst, files },
+        result: {
+          summary: worst,
+          code: worst,
+          stdout: worst,
+          files,
+          manifest: files.map((f) => ({ path: f.path, encoding: f.encoding, bytes: 0 })),
+        },
       }),
     });
     expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(WEBHOOK_MAX_BODY_BYTES);

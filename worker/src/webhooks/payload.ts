@@ -5,7 +5,6 @@ import {
   type WebhookPayload,
   type WebhookRun,
 } from "@edgeswarm/shared";
-import { fileBytes } from "../run/workspace.ts";
 
 /** Characters each long text field keeps when the full body would be too big. */
 const CLIPPED_CHARS = 4096;
@@ -21,10 +20,7 @@ function fullRun(view: RunView): WebhookRun {
   const { webhook: _, result, ...rest } = view;
   return {
     ...rest,
-    result: result && {
-      ...result,
-      files: result.files.map((f) => ({ path: f.path, encoding: f.encoding, bytes: fileBytes(f) })),
-    },
+    result: result && { summary: result.summary, code: result.code, stdout: result.stdout, files: result.manifest },
   };
 }
 
