@@ -188,6 +188,60 @@ export const AgentHealth = z.object({
 });
 export type AgentHealth = z.infer<typeof AgentHealth>;
 
+/**
+ * What an agent's images hold, per language: the image, its interpreter and
+ * the packages in it. The agent reads it from each image once at start and
+ * sends it in agent.hello; `GET /v1/agents` shows it. Bounded, because an
+ * agent's word is untrusted: an agent trims to these bounds before sending.
+ */
+export const SANDBOX_BOUNDS = {
+  /** Most packages listed per language. */
+  packages: 256,
+  /** Characters of a package name (Python distribution names, normalised). */
+  nameChars: 100,
+  /** Characters of a version, a package's or an interpreter's. */
+  versionChars: 64,
+  /** Characters of an interpreter's name, e.g. "python". */
+  interpreterChars: 32,
+} as const;
+
+export const SandboxInterpreter = z.object({
+  name: z.string().min(1).max(SANDBOX_BOUNDS.interpreterChars),
+  version: z.string().min(1).max(SANDBOX_BOUNDS.versionChars),
+});
+export type SandboxInterpreter = z.infer<typeof SandboxInterpreter>;
+
+/**
+ * One language's sandbox on one agent.
+ *
+ * @example
+ * { language: "python", image: "edgeswarm/python:latest",
+ *   interpreter: { name: "python", version: "3.11.2" },
+ *   packages: { numpy: "1.24.2", pandas: "1.5.3" } }
+ */
+export const AgentSandbox = z.object({
+  language: Language,
+  image: z.string().min(1).max(256),
+  /** Absent when the agent could not read it from the image. */
+  interpreter: SandboxInterpreter.optional(),
+  /** Package name → version; empty when the image has none the agent could read. */
+  packages: z
+    .record(z.string().min(1).max(SANDBOX_BOUNDS.nameChars), z.string().max(SANDBOX_BOUNDS.versionChars))
+    .refine((packages) => Object.keys(packages).length <= SANDBOX_BOUNDS.packages, {
+      message: `at most ${SANDBOX_BOUNDS.packages} packages`,
+    }),
+});
+export type AgentSandbox = z.infer<typeof AgentSandbox>;
+
+/** Every language's sandbox on one agent, one entry per language at most. */
+export const AgentSandboxes = z
+  .array(AgentSandbox)
+  .max(LANGUAGES.length)
+  .refine((list) => new Set(list.map((s) => s.language)).size === list.length, {
+    message: "one sandbox per language",
+  });
+export type AgentSandboxes = z.infer<typeof AgentSandboxes>;
+
 /** One connected agent, as `GET /v1/agents` lists it. */
 export const AgentSummary = z.object({
   id: z.string(),
@@ -201,6 +255,8 @@ export const AgentSummary = z.object({
   lastHeartbeatAt: z.string(),
   /** From the agent's latest heartbeat that carried it. */
   health: AgentHealth.optional(),
+  /** What its images hold, as it said in its hello; absent for agents that do not say. */
+  sandboxes: AgentSandboxes.optional(),
 });
 export type AgentSummary = z.infer<typeof AgentSummary>;
 

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { AgentHealth, ExecutionOutcome, FileEncoding, Language, WorkspaceFile, WorkspacePath } from "./api.ts";
+import {
+  AgentHealth,
+  AgentSandboxes,
+  ExecutionOutcome,
+  FileEncoding,
+  Language,
+  WorkspaceFile,
+  WorkspacePath,
+} from "./api.ts";
 import { ErrorInfo } from "./errors.ts";
 import { ExecutionId, Name } from "./ids.ts";
 import { Limits } from "./limits.ts";
@@ -57,6 +65,11 @@ export const Hello = z.object({
   images: z.partialRecord(Language, z.string().max(256)),
   /** Executions still running from before a reconnect (they finish or are cancelled). */
   inFlight: z.number().int().min(0).default(0),
+  /**
+   * What its images hold, read from them at start. Optional, so older agents,
+   * which omit it, speak the same protocol version.
+   */
+  sandboxes: AgentSandboxes.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 

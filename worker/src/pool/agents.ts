@@ -1,8 +1,10 @@
-import type { AgentHealth, AgentSummary, Hello, Language } from "@edgeswarm/shared";
+import type { AgentHealth, AgentSandboxes, AgentSummary, Hello, Language } from "@edgeswarm/shared";
 
 /**
  * What the PoolDO keeps about each agent socket, in the socket's hibernation
  * attachment so it survives the object being evicted while agents stay connected.
+ * The attachment holds at most 2,048 bytes serialised: what an agent's images
+ * hold is kept in storage instead (sandbox-store.ts).
  */
 export interface SocketState {
   /** Random per connection: leases name the connection, not just the agent id. */
@@ -62,7 +64,11 @@ export function agentFromHello(hello: Hello, maxCapacity: number): AgentInfo {
   };
 }
 
-export function toSummary(state: SocketState & { agent: AgentInfo }, inFlight: number): AgentSummary {
+export function toSummary(
+  state: SocketState & { agent: AgentInfo },
+  inFlight: number,
+  sandboxes: AgentSandboxes | undefined,
+): AgentSummary {
   return {
     id: state.agent.id,
     pool: state.pool,
@@ -74,5 +80,6 @@ export function toSummary(state: SocketState & { agent: AgentInfo }, inFlight: n
     connectedAt: new Date(state.connectedAt).toISOString(),
     lastHeartbeatAt: new Date(state.lastSeen).toISOString(),
     ...(state.agent.health ? { health: state.agent.health } : {}),
+    ...(sandboxes ? { sandboxes } : {}),
   };
 }

@@ -4,6 +4,7 @@ import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError } from "../errors.ts";
 import { recordExecution } from "../stats/record.ts";
 import type { ExecuteInput, ExecutionSink, PoolEvent } from "./rpc.ts";
+import type { SandboxProfile } from "./sandbox-profile.ts";
 
 /** How an execution went, as its caller sees it. */
 export type ExecutionReport =
@@ -118,6 +119,18 @@ export async function executeInPool(
 export async function poolAgents(env: Env, pool: string) {
   try {
     return (await env.POOL.getByName(pool).agents()).agents;
+  } catch (cause) {
+    throw new EdgeswarmError("pool_unavailable", "the sandbox pool is not reachable; retry", { retryAfterS: 1, cause });
+  }
+}
+
+/**
+ * What the pool's sandboxes hold, per language, as every connected agent
+ * serving it advertises: for prompts (roles/sandbox-brief.ts).
+ */
+export async function poolSandboxProfile(env: Env, pool: string): Promise<SandboxProfile> {
+  try {
+    return await env.POOL.getByName(pool).sandboxProfile();
   } catch (cause) {
     throw new EdgeswarmError("pool_unavailable", "the sandbox pool is not reachable; retry", { retryAfterS: 1, cause });
   }

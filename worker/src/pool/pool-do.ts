@@ -18,6 +18,8 @@ import { telemetry } from "../telemetry/telemetry.ts";
 import { type AgentInfo, agentFromHello, readState, type SocketState, toSummary, writeState } from "./agents.ts";
 import { ACK_TIMEOUT_MS, type AgentSlot, Dispatcher } from "./dispatcher.ts";
 import { ExecuteInput, type ExecutionSink } from "./rpc.ts";
+import { type SandboxProfile, sandboxProfile } from "./sandbox-profile.ts";
+import { SandboxStore } from "./sandbox-store.ts";
 
 /** How often agents heartbeat; the Worker tells them in `worker.welcome`. */
 export const HEARTBEAT_MS = 5_000;
@@ -53,9 +55,12 @@ export class PoolDO extends DurableObject<Env> {
   /** The same, by socket: a message finds its state without reading the attachment again. */
   readonly #byWs = new WeakMap<WebSocket, Socket>();
   readonly #dispatcher: Dispatcher;
+  /** What each agent's images hold, by connection id: too big for the attachment. */
+  readonly #sandboxes: SandboxStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#sandboxes = new SandboxStore(ctx.storage.kv);
     for (const ws of ctx.getWebSockets()) {
       const state = readState(ws);
       if (state) this.#remember({ ws, state });
@@ -119,9 +124,23 @@ export class PoolDO extends DurableObject<Env> {
   agents(): AgentList {
     return {
       agents: this.#agents()
-        .map(({ state }) => toSummary(state, this.#inFlight(state)))
+        .map(({ state }) => toSummary(state, this.#inFlight(state), this.#sandboxes.get(state.connId)))
         .sort((a, b) => a.id.localeCompare(b.id)),
     };
+  }
+
+  /**
+   * What the pool's sandboxes can be counted on to hold, per language: what
+   * every connected agent serving it advertises (see sandbox-profile.ts). For
+   * prompts (roles/sandbox-brief.ts).
+   */
+  sandboxProfile(): SandboxProfile {
+    return sandboxProfile(
+      this.#agents().map(({ state }) => ({
+        languages: Object.keys(state.agent.images) as Language[],
+        sandboxes: this.#sandboxes.get(state.connId),
+      })),
+    );
   }
 
   /**
@@ -291,6 +310,7 @@ export class PoolDO extends DurableObject<Env> {
     state.agent = agentFromHello(frame, state.maxCapacity);
     state.lastSeen = Date.now();
     this.#save(ws, state);
+    if (frame.sandboxes) this.#sandboxes.put(state.connId, frame.sandboxes);
     send(ws, {
       type: "worker.welcome",
       protocolVersion: PROTOCOL_VERSION,
@@ -331,6 +351,7 @@ export class PoolDO extends DurableObject<Env> {
   /** A connection is gone: it leaves the registry, and what it held fails `agent_lost`. */
   #forget(state: SocketState, why: string): void {
     this.#sockets.delete(state.connId);
+    this.#sandboxes.delete(state.connId);
     this.#dispatcher.loseConnection(state.connId, state.agent?.id ?? "?", why);
   }
 
@@ -346,6 +367,7 @@ export class PoolDO extends DurableObject<Env> {
         this.#forget(state, "it missed its heartbeats");
       }
     }
+    this.#sandboxes.prune(new Set(this.#sockets.keys()));
     if (this.#sockets.size > 0) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
   }
 
