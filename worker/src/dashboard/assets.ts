@@ -4,8 +4,11 @@ import app from "./static/app.js";
 import diff from "./static/diff.js";
 import dom from "./static/dom.js";
 import events from "./static/events.js";
+import executionCard from "./static/execution-card.js";
+import images from "./static/images.js";
 import indexHtml from "./static/index.html";
 import key from "./static/key.js";
+import liveOutput from "./static/live-output.js";
 import metricsView from "./static/metrics-view.js";
 import runView from "./static/run-view.js";
 import runsView from "./static/runs-view.js";
@@ -35,7 +38,10 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["diff.js", { body: diff, type: JS }],
   ["dom.js", { body: dom, type: JS }],
   ["events.js", { body: events, type: JS }],
+  ["execution-card.js", { body: executionCard, type: JS }],
+  ["images.js", { body: images, type: JS }],
   ["key.js", { body: key, type: JS }],
+  ["live-output.js", { body: liveOutput, type: JS }],
   ["metrics-view.js", { body: metricsView, type: JS }],
   ["run-view.js", { body: runView, type: JS }],
   ["runs-view.js", { body: runsView, type: JS }],

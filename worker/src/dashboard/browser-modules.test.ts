@@ -20,9 +20,32 @@ interface EventsModule {
   sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<Frame>;
 }
 
+interface Edit {
+  edit: "extend" | "add" | "drop" | "trim";
+  stream?: string;
+  text?: string;
+  chars?: number;
+}
+interface LiveOutputModule {
+  RENDER_CHARS: number;
+  OutputTail: new (
+    cap?: number,
+  ) => {
+    segments: { stream: string; text: string }[];
+    length: number;
+    dropped: number;
+    push(stream: string, text: string): Edit[];
+  };
+}
+interface ImagesModule {
+  imageType(path: unknown): string | null;
+}
+
 const load = <T>(path: string): Promise<T> => import(/* @vite-ignore */ path) as Promise<T>;
 const { lineDiff, diffStats } = await load<DiffModule>("./static/diff.js");
 const { sseFrames } = await load<EventsModule>("./static/events.js");
+const { OutputTail, RENDER_CHARS } = await load<LiveOutputModule>("./static/live-output.js");
+const { imageType } = await load<ImagesModule>("./static/images.js");
 
 const show = (diff: DiffLine[]) => diff.map((l) => `${l.op}${l.text}`);
 
@@ -83,5 +106,64 @@ describe("sseFrames", () => {
 
   it("drops an unfinished frame at the end of the stream", async () => {
     expect(await frames(body('id: 1\ndata: {"seq":1}\n\nid: 2\ndata: {"se'))).toHaveLength(1);
+  });
+});
+
+describe("OutputTail", () => {
+  it("merges pieces of one stream and starts a segment when the stream changes", () => {
+    const tail = new OutputTail(100);
+    expect(tail.push("stdout", "a\n")).toEqual([{ edit: "add", stream: "stdout", text: "a\n" }]);
+    expect(tail.push("stdout", "b\n")).toEqual([{ edit: "extend", text: "b\n" }]);
+    expect(tail.push("stderr", "oops\n")).toEqual([{ edit: "add", stream: "stderr", text: "oops\n" }]);
+    expect(tail.push("stdout", "")).toEqual([]);
+    expect(tail.segments).toEqual([
+      { stream: "stdout", text: "a\nb\n" },
+      { stream: "stderr", text: "oops\n" },
+    ]);
+    expect(tail.length).toBe(9);
+  });
+
+  it("keeps only the newest `cap` characters, dropping and trimming from the front", () => {
+    const tail = new OutputTail(10);
+    tail.push("stdout", "12345");
+    tail.push("stderr", "678");
+    expect(tail.push("stdout", "abcd")).toEqual([
+      { edit: "add", stream: "stdout", text: "abcd" },
+      { edit: "trim", chars: 2 },
+    ]);
+    expect(tail.push("stdout", "efghij")).toEqual([
+      { edit: "extend", text: "efghij" },
+      { edit: "drop" },
+      { edit: "drop" },
+    ]);
+    expect(tail.segments).toEqual([{ stream: "stdout", text: "abcdefghij" }]);
+    expect(tail.dropped).toBe(8);
+    // One piece longer than the cap: only its tail is kept at all.
+    tail.push("stderr", "x".repeat(25));
+    expect(tail.segments).toEqual([{ stream: "stderr", text: "x".repeat(10) }]);
+    expect(tail.length).toBe(10);
+    expect(tail.dropped).toBe(33);
+  });
+
+  it("never splits a surrogate pair at the front, and holds a flood to the default cap", () => {
+    const tail = new OutputTail(3);
+    tail.push("stdout", "😀ab"); // 4 UTF-16 units: cutting 1 would leave half of the emoji
+    expect(tail.segments[0]?.text).toBe("ab");
+    tail.push("stdout", "c😀"); // the same when the front is trimmed
+    expect(tail.segments[0]?.text).toBe("c😀");
+    const flood = new OutputTail();
+    for (let i = 0; i < 100; i++) flood.push(i % 2 ? "stderr" : "stdout", "y".repeat(4096));
+    expect(flood.length).toBe(RENDER_CHARS);
+    expect(flood.segments.length).toBeLessThanOrEqual(RENDER_CHARS / 4096 + 1);
+  });
+});
+
+describe("imageType", () => {
+  it("names png, jpeg and svg by extension, and nothing else", () => {
+    expect(imageType("plots/fig.PNG")).toBe("image/png");
+    expect(imageType("a.jpg")).toBe("image/jpeg");
+    expect(imageType("a.jpeg")).toBe("image/jpeg");
+    expect(imageType("chart.svg")).toBe("image/svg+xml");
+    for (const path of ["a.html", "png", "a.png.txt", "a.gif", "", null, 7]) expect(imageType(path)).toBeNull();
   });
 });

@@ -7,12 +7,20 @@ import { ASSETS, type Asset, INDEX } from "./assets.ts";
  * The page holds no data and needs no key: every call it makes goes to /v1
  * with the key the user typed. Its own script only, no inline code, and
  * connections only back to this origin.
+ *
+ * `img-src blob:` is for the images a run wrote (images.js): the page builds a
+ * Blob from the bytes GET /v1/runs/:id returned and shows it by an <img>.
+ * That is safe: a blob: URL can only be made by a script of this page (and
+ * only ours runs), so it lets in no other origin's image and leaks nothing out;
+ * an SVG shown by <img> runs no script and loads no sub-resource; and nothing
+ * else (frames, objects, scripts) may load blob: URLs, since default-src stays
+ * 'none'. data: is not allowed: the page has no need of it.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' blob:",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'self'",

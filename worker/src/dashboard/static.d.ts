@@ -54,3 +54,15 @@ declare module "*/static/metrics-view.js" {
   const text: string;
   export default text;
 }
+declare module "*/static/execution-card.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/static/images.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/static/live-output.js" {
+  const text: string;
+  export default text;
+}

@@ -68,3 +68,26 @@ export function duration(ms) {
 export function badge(status) {
   return h("span", { class: `badge badge-${String(status).replace(/[^a-z_]/g, "")}`, "data-status": status }, status);
 }
+
+/** A timeline entry: an <li> with its title, then its body. */
+export function card(kind, title, ...body) {
+  return h(
+    "li",
+    { class: `event event-${kind}`, "data-kind": kind },
+    h("div", { class: "event-title" }, title),
+    ...body,
+  );
+}
+
+/** A payload's field as a string, or "" when it is not one (payloads are read, not trusted). */
+export const str = (v) => (typeof v === "string" ? v : "");
+
+/** A payload's field as a finite number, or null. */
+export const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** "812 B", "12.3 KiB", "1.4 MiB". */
+export function byteSize(n) {
+  if (typeof n !== "number" || !Number.isFinite(n)) return "—";
+  if (n < 1024) return `${n} B`;
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}

@@ -3,8 +3,9 @@
 // events arrive, so status, usage and result follow the run.
 
 import { api } from "./api.js";
-import { ageEl, badge, h, replace } from "./dom.js";
+import { ageEl, badge, byteSize, h, replace } from "./dom.js";
 import { followRun } from "./events.js";
+import { ImageStore, imageFigure, imageType } from "./images.js";
 import { planList, Timeline } from "./timeline.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
@@ -33,6 +34,32 @@ function usageTable(usage) {
   );
 }
 
+/** The files the run left, each with its size; the images among them shown inline. */
+function resultFiles(result, images) {
+  const manifest = Array.isArray(result.manifest) ? result.manifest : [];
+  if (manifest.length === 0) return null;
+  const shown = manifest.filter((f) => imageType(f?.path) && images.url(f.path));
+  return h(
+    "div",
+    { class: "result-files" },
+    h("h3", {}, "Files"),
+    h(
+      "ul",
+      { class: "files", "data-testid": "result-files" },
+      manifest.map((f) =>
+        h("li", { "data-path": String(f?.path) }, h("code", {}, String(f?.path)), ` ${byteSize(f?.bytes)}`),
+      ),
+    ),
+    shown.length
+      ? h(
+          "div",
+          { class: "images" },
+          shown.map((f) => imageFigure(f.path, images.url(f.path), "result-image", `${f.path} · ${byteSize(f.bytes)}`)),
+        )
+      : null,
+  );
+}
+
 /** Renders run `id` into `root`; returns a function that stops its stream. */
 export function runView(root, id) {
   const path = `/v1/runs/${encodeURIComponent(id)}`;
@@ -53,10 +80,15 @@ export function runView(root, id) {
   );
 
   let stopped = false;
+  const images = new ImageStore();
   let refreshing = null;
   let again = false;
 
   const show = (run) => {
+    if (run.result) {
+      images.update(run.result.files);
+      timeline.showImages(images);
+    }
     const cancel =
       TERMINAL.has(run.status) || stopped
         ? null
@@ -103,6 +135,7 @@ export function runView(root, id) {
             h("h2", {}, "Result"),
             h("p", { class: "prose" }, run.result.summary),
             run.result.stdout ? h("pre", {}, run.result.stdout) : null,
+            resultFiles(run.result, images),
           )
         : null,
     );
@@ -142,7 +175,8 @@ export function runView(root, id) {
   const stop = followRun(id, {
     onEvent: (event) => {
       timeline.add(event);
-      refresh();
+      // Output comes about ten times a second and changes nothing GET /v1/runs/:id shows.
+      if (event.type !== "execution.output") refresh();
     },
     onState: (state, err) => {
       streamState.dataset.state = state;
@@ -155,5 +189,6 @@ export function runView(root, id) {
   return () => {
     stopped = true;
     stop();
+    images.revokeAll();
   };
 }

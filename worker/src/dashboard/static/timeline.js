@@ -1,34 +1,14 @@
-// The run's timeline: one card per event, in log order. Payload shapes are
-// those of shared/src/events.ts; anything missing or of the wrong type is shown
-// as absent rather than trusted.
+// The run's timeline: one card per event, in log order, except that an
+// execution's events (started, its output, finished) share one card (see
+// execution-card.js). Payload shapes are those of shared/src/events.ts;
+// anything missing or of the wrong type is shown as absent rather than trusted.
 
 import { diffStats, lineDiff } from "./diff.js";
-import { badge, duration, h, replace } from "./dom.js";
-
-const str = (v) => (typeof v === "string" ? v : "");
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-
-function card(kind, title, ...body) {
-  return h(
-    "li",
-    { class: `event event-${kind}`, "data-kind": kind },
-    h("div", { class: "event-title" }, title),
-    ...body,
-  );
-}
+import { badge, card, duration, h, num, replace, str } from "./dom.js";
+import { ExecutionCards } from "./execution-card.js";
 
 function pre(text, props = {}) {
   return h("pre", props, text);
-}
-
-function output(label, text, truncated, testid) {
-  if (!text && !truncated) return null;
-  return h(
-    "div",
-    { class: "output" },
-    h("div", { class: "output-label" }, label, truncated ? " (cut at the output limit)" : ""),
-    pre(text, { class: `stream-${label}`, "data-testid": testid }),
-  );
 }
 
 function diffView(diff) {
@@ -58,6 +38,9 @@ export class Timeline {
   /** Approval cards still waiting, by tool call id. */
   #pending = new Map();
   #ended = false;
+  #executions = new ExecutionCards();
+  /** Events taken in: with the cards' seqs, what a test checks to see none was missed or repeated. */
+  #seen = 0;
 
   constructor(list, { approve }) {
     this.#list = list;
@@ -65,6 +48,8 @@ export class Timeline {
   }
 
   add(event) {
+    this.#seen += 1;
+    this.#list.dataset.events = String(this.#seen);
     const el = this.#render(event);
     if (el) {
       el.dataset.seq = String(event.seq);
@@ -120,9 +105,14 @@ export class Timeline {
           p.reason ? h("p", {}, `Reason: ${str(p.reason)}`) : null,
         );
       }
+      case "execution.started":
+        return this.#executions.started(p);
+      case "execution.output":
+        return this.#executions.output(p);
       case "execution.finished":
-        return this.#execution(p);
+        return this.#executions.finished(p, e.seq);
       case "execution.retry":
+        this.#executions.retried(p);
         return card(
           "retry",
           `Execution retried (${str(p.reason)}, attempt ${num(p.attempt) ?? "?"})`,
@@ -156,6 +146,11 @@ export class Timeline {
       default:
         return card("other", str(e.type));
     }
+  }
+
+  /** Shows the images of `images` (an ImageStore) in the execution cards that name them. */
+  showImages(images) {
+    this.#executions.showImages(images);
   }
 
   #coderReply(p) {
@@ -293,29 +288,6 @@ export class Timeline {
           ? "Approved."
           : `Denied${reason ? `: ${reason}` : "."}`,
     );
-  }
-
-  #execution(p) {
-    const status = str(p.status);
-    const facts = [
-      `#${num(p.iteration) ?? "?"}`,
-      num(p.exitCode) !== null ? `exit ${p.exitCode}` : null,
-      str(p.signal) ? `signal ${p.signal}` : null,
-      duration(num(p.durationMs)),
-      str(p.agentId) ? `on ${p.agentId}` : null,
-    ].filter(Boolean);
-    const truncated = p.truncated ?? {};
-    const files = Array.isArray(p.files) ? p.files.filter((f) => typeof f === "string") : [];
-    const el = card(
-      "execution",
-      h("span", {}, "Execution ", badge(status), " ", h("span", { class: "meta" }, facts.join(" · "))),
-      output("stdout", str(p.stdout), truncated.stdout === true, "stdout"),
-      output("stderr", str(p.stderr), truncated.stderr === true, "stderr"),
-      files.length ? h("p", { class: "meta" }, `Files written: ${files.join(", ")}`) : null,
-      p.error ? h("p", { class: "error-text" }, `${str(p.error.code)}: ${str(p.error.message)}`) : null,
-    );
-    el.dataset.testid = "execution";
-    return el;
   }
 }
 
