@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { oneLine, printable } from "./output.ts";
+import { byteSize, oneLine, printable } from "./output.ts";
 
 describe("text from models and programs on a terminal", () => {
   it("shows control characters as visible escapes, keeping newlines, tabs and every printable character", () => {
@@ -11,5 +11,9 @@ describe("text from models and programs on a terminal", () => {
   it("flattens to one line, escapes, then cuts", () => {
     expect(oneLine("two\nlines \u001b[31m red", 80)).toBe("two lines \\x1b[31m red");
     expect(oneLine("x".repeat(100), 10)).toBe(`${"x".repeat(9)}…`);
+  });
+
+  it("sizes files in bytes, KiB and MiB", () => {
+    expect([byteSize(812), byteSize(12_595), byteSize(1_468_006)]).toEqual(["812 B", "12.3 KiB", "1.4 MiB"]);
   });
 });

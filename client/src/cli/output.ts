@@ -29,6 +29,12 @@ export function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** `812` → "812 B"; "12.3 KiB", "1.4 MiB". */
+export function byteSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 /**
  * Text from a model or a program, made safe for a terminal: every control
  * character but newline and tab (ESC above all, which starts the sequences

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import {
   type Language,
@@ -12,10 +13,10 @@ import { EdgeswarmApiError } from "../../sdk/errors.ts";
 import type { Command, Context, Values } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { LIMIT_FLAGS, limitsFrom, number, pairs } from "../options.ts";
-import { err, interactive, jsonLine, out, printable } from "../output.ts";
+import { byteSize, err, interactive, jsonLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { ProgressView } from "../render/progress.ts";
-import { saveResult } from "../save-result.ts";
+import { type Saved, saveResult } from "../save-result.ts";
 import { UsageError } from "../usage-error.ts";
 import { readWorkspaceFiles } from "../workspace-files.ts";
 import { runExitCode } from "./run-exit.ts";
@@ -125,7 +126,7 @@ async function follow(ctx: Context, id: string, values: Values): Promise<number>
   const dir = typeof values.out === "string" ? values.out : `edgeswarm-out/${id}`;
   const saved = await saveResult(dir, final, language);
   if (ctx.json) jsonLine({ type: "result", run: final, saved });
-  else report(final, saved.dir, saved.files);
+  else report(final, saved);
   return runExitCode(final.status);
 }
 
@@ -134,7 +135,7 @@ function languageOf(e: RunEvent): Language | null {
   return null;
 }
 
-function report(run: RunView, dir: string, files: string[]): void {
+function report(run: RunView, saved: Saved): void {
   const { total } = run.usage;
   const head = `run ${run.id} ${run.status} after ${run.iterations} iteration${run.iterations === 1 ? "" : "s"}`;
   out("");
@@ -149,7 +150,11 @@ function report(run: RunView, dir: string, files: string[]): void {
     out("stdout:");
     out(printable(run.result.stdout.replace(/\n$/, "")));
   }
-  out(`saved to ${dir}: ${files.join(", ")}`);
+  // One line per file, with its full path: what a user copies to open a plot.
+  out(`saved to ${printable(saved.dir)}:`);
+  for (const file of saved.files) {
+    out(`  ${printable(join(saved.dir, file))}  ${byteSize(saved.sizes[file] ?? 0)}`);
+  }
 }
 
 async function ask(question: string): Promise<string> {

@@ -2,7 +2,7 @@ import type { RunView } from "@edgeswarm/shared";
 import type { Command } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { number } from "../options.ts";
-import { jsonLine, oneLine, out, printable } from "../output.ts";
+import { byteSize, jsonLine, oneLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { table } from "../render/table.ts";
 
@@ -71,7 +71,8 @@ export function describeRun(run: RunView): string[] {
   if (run.error) lines.push(`error:      ${run.error.reason}: ${printable(run.error.message)}`);
   if (run.result) {
     lines.push(`summary:    ${printable(run.result.summary)}`);
-    if (run.result.files.length) lines.push(`files:      ${run.result.files.map((f) => f.path).join(", ")}`);
+    const files = run.result.manifest.map((f) => `${oneLine(f.path, 100)} (${byteSize(f.bytes)})`);
+    if (files.length) lines.push(`files:      ${files.join(", ")}`);
     lines.push("stdout:", printable(run.result.stdout.replace(/\n$/, "")));
   }
   return lines;

@@ -1,13 +1,32 @@
 import type { RunEvent } from "@edgeswarm/shared";
-import { duration, oneLine } from "../output.ts";
+import { duration, oneLine, printable } from "../output.ts";
+
+/** Files an execution.finished line names before it says how many more. */
+const NAMED_FILES = 10;
 
 /**
  * One plain line for one run event, as `run` prints without a terminal and
  * `runs logs` prints always: `#<seq> <type>  <what happened>`. Steps and
  * iterations count from 1 here (the API counts steps from 0).
+ *
+ * An `execution.output` event is the exception: its data is printed whole,
+ * one line per line of output, each under the same head, so `grep` finds
+ * a line with its call and stream:
+ * `#12 execution.output  call_1 stdout| <the program's line>`.
  */
 export function eventLine(e: RunEvent, runId: string): string {
+  if (e.type === "execution.output") return outputLines(e);
   return `#${e.seq} ${e.type}  ${detail(e, runId)}`;
+}
+
+function outputLines(e: Extract<RunEvent, { type: "execution.output" }>): string {
+  const { toolCallId, stream, data, cut } = e.payload;
+  const head = `#${e.seq} ${e.type}  ${oneLine(toolCallId, 40)}`;
+  // A piece often ends with its newline; that is not one more, empty line.
+  const lines = (data.endsWith("\n") ? data.slice(0, -1) : data).split("\n");
+  const printed = data === "" ? [] : lines.map((line) => `${head} ${stream}| ${printable(line)}`);
+  if (cut) printed.push(`${head} cut: the log keeps no more of its output; execution.finished has the rest`);
+  return printed.join("\n");
 }
 
 function detail(e: RunEvent, runId: string): string {
@@ -34,12 +53,13 @@ function detail(e: RunEvent, runId: string): string {
     case "execution.started":
       return `${e.payload.toolCallId} runs on ${e.payload.agentId} (${e.payload.executionId})`;
     case "execution.output":
-      return `${e.payload.stream}: ${oneLine(e.payload.data, 120)}${e.payload.cut ? " (the log keeps no more)" : ""}`;
+      return "(printed by outputLines)"; // eventLine never asks: it prints output lines whole
     case "execution.finished": {
       const p = e.payload;
       const exit = p.exitCode === null ? (p.signal ?? "") : `exit ${p.exitCode}`;
       const why = p.error ? `: ${p.error.code}` : "";
-      return `iteration ${p.iteration}: ${p.language} ${p.status}${exit ? ` (${exit})` : ""} in ${duration(p.durationMs)}${why}`;
+      const files = p.files.length ? `; wrote ${fileNames(p.files)}` : "";
+      return `iteration ${p.iteration}: ${p.language} ${p.status}${exit ? ` (${exit})` : ""} in ${duration(p.durationMs)}${why}${files}`;
     }
     case "execution.retry":
       return `attempt ${e.payload.attempt} after ${e.payload.reason}, in ${duration(e.payload.delayMs)}`;
@@ -52,4 +72,10 @@ function detail(e: RunEvent, runId: string): string {
       return `${status}${reason && reason !== status ? ` (${reason})` : ""}${message ? `: ${oneLine(message, 120)}` : ""}`;
     }
   }
+}
+
+function fileNames(files: string[]): string {
+  const named = files.slice(0, NAMED_FILES).map((f) => oneLine(f, 100));
+  const more = files.length > NAMED_FILES ? ` and ${files.length - NAMED_FILES} more` : "";
+  return `${named.join(", ")}${more}`;
 }

@@ -9,7 +9,7 @@ function ev<T extends RunEvent["type"]>(type: T, payload: Extract<RunEvent, { ty
   return { seq: ++seq, type, source: "loop", at: "2026-01-01T00:00:00.000Z", v: 1, payload } as RunEvent;
 }
 
-const finished = ev("execution.finished", {
+const finishedPayload: Extract<RunEvent, { type: "execution.finished" }>["payload"] = {
   step: 0,
   iteration: 1,
   toolCallId: "t1",
@@ -25,7 +25,8 @@ const finished = ev("execution.finished", {
   truncated: { stdout: false, stderr: false },
   files: [],
   error: null,
-});
+};
+const finished = ev("execution.finished", finishedPayload);
 
 describe("eventLine", () => {
   it("says what happened in one line, counting steps from 1", () => {
@@ -37,6 +38,40 @@ describe("eventLine", () => {
     expect(eventLine(parked, RUN)).toContain(`edgeswarm runs approve ${RUN}`);
     const end = ev("run.finished", { status: "failed", reason: "max_iterations", message: "8 executions" });
     expect(eventLine(end, RUN)).toMatch(/run\.finished {2}failed \(max_iterations\): 8 executions$/);
+  });
+});
+
+describe("eventLine: live output", () => {
+  const output = (data: string, cut?: true) =>
+    ev("execution.output", {
+      executionId: "exec_1",
+      toolCallId: "call_1",
+      stream: "stdout",
+      data,
+      ...(cut ? { cut } : {}),
+    });
+
+  it("prints each line of the data under the event's head, with its call and stream", () => {
+    const e = output("first\nsecond\n");
+    expect(eventLine(e, RUN).split("\n")).toEqual([
+      `#${e.seq} execution.output  call_1 stdout| first`,
+      `#${e.seq} execution.output  call_1 stdout| second`,
+    ]);
+    const err = ev("execution.output", { executionId: "x", toolCallId: "call_2", stream: "stderr", data: "oops" });
+    expect(eventLine(err, RUN)).toBe(`#${err.seq} execution.output  call_2 stderr| oops`);
+  });
+
+  it("makes the program's escape sequences visible, and says when the log was cut", () => {
+    const e = output("\u001b]0;owned\u0007\u001b[2Jtext\r\n", true);
+    expect(eventLine(e, RUN).split("\n")).toEqual([
+      `#${e.seq} execution.output  call_1 stdout| \\x1b]0;owned\\x07\\x1b[2Jtext\\x0d`,
+      `#${e.seq} execution.output  call_1 cut: the log keeps no more of its output; execution.finished has the rest`,
+    ]);
+  });
+
+  it("names the files an execution wrote", () => {
+    const wrote = ev("execution.finished", { ...finishedPayload, files: ["plot.png", "out/\u001bx.csv"] });
+    expect(eventLine(wrote, RUN)).toMatch(/in 1\.5 s; wrote plot\.png, out\/\\x1bx\.csv$/);
   });
 });
 
@@ -84,5 +119,58 @@ describe("ProgressView", () => {
       ev("plan.created", { steps: [{ goal: "x".repeat(100), successCriterion: "y" }], skipped: false, usage: null }),
     );
     for (const line of view.lines()) expect(line.length).toBeLessThanOrEqual(30);
+  });
+
+  it("shows the running execution's last lines, each cut to the width, until it finishes", () => {
+    const view = new ProgressView(
+      RUN,
+      () => {},
+      () => 40,
+    );
+    view.update(ev("execution.started", { toolCallId: "call_1", executionId: "exec_1", agentId: "agent-1" }));
+    const data = `${Array.from({ length: 8 }, (_, i) => `line ${i + 1}`).join("\n")}\n${"z".repeat(100)}\u001b[2J`;
+    view.update(ev("execution.output", { executionId: "exec_1", toolCallId: "call_1", stream: "stdout", data }));
+    const lines = view.lines();
+    expect(lines.slice(-6)).toEqual([
+      "  ▶ call_1 running on agent-1",
+      "  │ line 5",
+      "  │ line 6",
+      "  │ line 7",
+      "  │ line 8",
+      `  │ ${"z".repeat(35)}…`,
+    ]);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
+    expect(lines.join("\n")).not.toContain("\u001b");
+
+    view.update(ev("execution.finished", { ...finishedPayload, toolCallId: "call_1", executionId: "exec_1" }));
+    expect(view.lines().join("\n")).not.toMatch(/running on|│/);
+  });
+
+  it("names every running call but shows the lines of the one that printed last", () => {
+    const view = new ProgressView(
+      RUN,
+      () => {},
+      () => 200,
+    );
+    for (const n of [1, 2]) {
+      view.update(ev("execution.started", { toolCallId: `call_${n}`, executionId: `exec_${n}`, agentId: "a" }));
+    }
+    const print = (n: number, data: string) =>
+      view.update(
+        ev("execution.output", { executionId: `exec_${n}`, toolCallId: `call_${n}`, stream: "stdout", data }),
+      );
+    print(1, "from one\n");
+    print(2, "from two\n");
+    expect(view.lines().slice(-4)).toEqual([
+      "  ▶ call_1 running on a",
+      "  ▶ call_2 running on a",
+      "  output of call_2:",
+      "  │ from two",
+    ]);
+    view.update(
+      ev("execution.retry", { toolCallId: "call_2", attempt: 1, reason: "agent_lost", delayMs: 0, message: "lost" }),
+    );
+    expect(view.lines().join("\n")).not.toContain("call_2 running");
+    expect(view.lines().join("\n")).not.toContain("│");
   });
 });

@@ -1,8 +1,19 @@
 import type { PlanStep, RunEvent } from "@edgeswarm/shared";
 import { duration, oneLine } from "../output.ts";
+import { LastLines } from "./last-lines.ts";
 
 /** How many executions the live view lists (the newest). */
 const SHOWN_EXECUTIONS = 6;
+/** How many running executions it names (a reply's calls may run at once). */
+const SHOWN_RUNNING = 3;
+/** How many of the newest output lines it shows, of the running execution that printed last. */
+const SHOWN_OUTPUT_LINES = 5;
+
+interface RunningExecution {
+  toolCallId: string;
+  agentId: string;
+  tail: LastLines;
+}
 
 interface ExecutionRow {
   iteration: number;
@@ -12,8 +23,9 @@ interface ExecutionRow {
 
 /**
  * The live view `run` draws on a terminal: the plan, the current step and
- * iteration, the latest executions and the tokens used, redrawn in place
- * after each event (cursor up, clear to the end, draw again).
+ * iteration, the latest executions and the tokens used, the running
+ * executions with the last lines of output, redrawn in place after each
+ * event (cursor up, clear to the end, draw again).
  */
 export class ProgressView {
   readonly #runId: string;
@@ -26,6 +38,10 @@ export class ProgressView {
   #iteration = 0;
   #maxIterations: number | null = null;
   #executions: ExecutionRow[] = [];
+  /** Executions started and not finished, by executionId, in the order they started. */
+  #running = new Map<string, RunningExecution>();
+  /** The running execution that printed last: the one whose lines are shown. */
+  #printing: string | null = null;
   #tokens = { in: 0, out: 0 };
   #note = "";
   /** Each finished step's verdict, by step index. */
@@ -63,7 +79,22 @@ export class ProgressView {
       case "approval.decided":
         this.#status = "running";
         break;
+      case "execution.started":
+        this.#running.set(e.payload.executionId, {
+          toolCallId: e.payload.toolCallId,
+          agentId: e.payload.agentId,
+          tail: new LastLines(SHOWN_OUTPUT_LINES),
+        });
+        break;
+      case "execution.output": {
+        const running = this.#running.get(e.payload.executionId);
+        if (!running) break;
+        running.tail.push(e.payload.data);
+        this.#printing = e.payload.executionId;
+        break;
+      }
       case "execution.finished":
+        this.#ended(e.payload.executionId, e.payload.toolCallId);
         this.#iteration = e.payload.iteration;
         this.#executions.push({
           iteration: e.payload.iteration,
@@ -71,14 +102,18 @@ export class ProgressView {
           durationMs: e.payload.durationMs,
         });
         break;
-      case "model.retry":
       case "execution.retry":
+        this.#ended(null, e.payload.toolCallId);
+        this.#note = `retrying: ${oneLine(e.payload.message, 100)}`;
+        break;
+      case "model.retry":
         this.#note = `retrying: ${oneLine(e.payload.message, 100)}`;
         break;
       case "tool.rejected":
         this.#note = `tool call rejected: ${oneLine(e.payload.message, 100)}`;
         break;
       case "run.finished":
+        this.#running.clear();
         this.#status = e.payload.status;
         break;
       case "step.finished":
@@ -86,6 +121,14 @@ export class ProgressView {
         break;
     }
     if (draw) this.draw();
+  }
+
+  /** Forgets a running execution, by its id or its tool call's (a call runs one attempt at a time). */
+  #ended(executionId: string | null, toolCallId: string): void {
+    for (const [id, x] of this.#running) {
+      if (id === executionId || x.toolCallId === toolCallId) this.#running.delete(id);
+    }
+    if (this.#printing !== null && !this.#running.has(this.#printing)) this.#printing = null;
   }
 
   #add(usage: { inputTokens: number; outputTokens: number }): void {
@@ -110,8 +153,24 @@ export class ProgressView {
     for (const x of this.#executions.slice(-SHOWN_EXECUTIONS)) {
       lines.push(`  #${x.iteration} ${x.status} ${duration(x.durationMs)}`);
     }
+    lines.push(...this.#runningLines());
     if (this.#note) lines.push(this.#note);
     return lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  }
+
+  #runningLines(): string[] {
+    const lines: string[] = [];
+    const running = [...this.#running.entries()];
+    for (const [, x] of running.slice(0, SHOWN_RUNNING)) {
+      lines.push(`  ▶ ${oneLine(x.toolCallId, 40)} running on ${oneLine(x.agentId, 60)}`);
+    }
+    if (running.length > SHOWN_RUNNING) lines.push(`  … and ${running.length - SHOWN_RUNNING} more running`);
+    const printing = this.#printing === null ? undefined : this.#running.get(this.#printing);
+    if (printing) {
+      if (running.length > 1) lines.push(`  output of ${oneLine(printing.toolCallId, 40)}:`);
+      for (const line of printing.tail.lines()) lines.push(`  │ ${line}`);
+    }
+    return lines;
   }
 
   draw(): void {
