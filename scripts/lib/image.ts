@@ -13,22 +13,41 @@ async function run(command: string, args: string[], log: (line: string) => void)
   return code === 0;
 }
 
+const IMAGE_DIR = "sandbox-agent/images/python";
+
+/** The image recipe's hash (recipe.sh), which both builds put in the label `edgeswarm.image.recipe`. */
+async function recipe(): Promise<string> {
+  const lines: string[] = [];
+  if (!(await run("bash", [`${IMAGE_DIR}/recipe.sh`], (line) => lines.push(line)))) {
+    throw new Error(`${IMAGE_DIR}/recipe.sh failed: ${lines.join(" ")}`);
+  }
+  return lines.join("").trim();
+}
+
 /**
- * Makes sure the sandbox image exists: from the Dockerfile where a registry is
- * reachable, else from Debian packages with build-offline.sh.
+ * Makes sure the sandbox image exists and is built from the current recipe
+ * (an image of an older package list is rebuilt): from the Dockerfile where a
+ * registry is reachable, else from Debian packages with build-offline.sh.
  */
 export async function ensureImage(docker: Docker, say: (line: string) => void): Promise<void> {
+  const want = await recipe();
+  let have: string | undefined;
   try {
-    await docker.getImage(PYTHON_IMAGE).inspect();
-    return;
+    have = (await docker.getImage(PYTHON_IMAGE).inspect()).Config.Labels?.["edgeswarm.image.recipe"] ?? "none";
   } catch {
     // missing: build it
   }
-  say(`building the sandbox image ${PYTHON_IMAGE} (once)...`);
+  if (have === want) return;
+  say(
+    have === undefined
+      ? `building the sandbox image ${PYTHON_IMAGE} (once)...`
+      : `rebuilding the sandbox image ${PYTHON_IMAGE}: its recipe changed (${have} -> ${want})...`,
+  );
   const quiet: string[] = [];
   const keep = (line: string) => quiet.push(line);
-  if (await run("docker", ["build", "-q", "-t", PYTHON_IMAGE, "sandbox-agent/images/python"], keep)) return;
-  say("no container registry reachable; building it from Debian packages instead (about a minute)...");
-  if (await run("bash", ["sandbox-agent/images/python/build-offline.sh", PYTHON_IMAGE], say)) return;
+  const build = ["build", "-q", "--build-arg", `RECIPE=${want}`, "-t", PYTHON_IMAGE, IMAGE_DIR];
+  if (await run("docker", build, keep)) return;
+  say("no container registry reachable; building it from Debian packages instead (a few minutes)...");
+  if (await run("bash", [`${IMAGE_DIR}/build-offline.sh`, PYTHON_IMAGE], say)) return;
   throw new Error(`could not build ${PYTHON_IMAGE}; see the lines above (build-offline.sh needs root and debootstrap)`);
 }
