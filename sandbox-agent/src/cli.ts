@@ -4,6 +4,7 @@ import { Connection } from "./connection.ts";
 import { Executor } from "./executor.ts";
 import { HealthMonitor } from "./health.ts";
 import { holdIdLock, IdInUse } from "./id-lock.ts";
+import { loadProbeSource, probeImages } from "./image-probe.ts";
 import { createLogger } from "./log.ts";
 import { AgentMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 import { DockerRuntime, loadRunnerSource } from "./runtime/docker.ts";
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
     runnerSource,
     runtime: config.runtime,
     warm: config.warm,
+    preload: config.preload,
     tracer: telemetry.tracer,
     observer: metrics,
     onWarmError: (image, message) => {
@@ -116,8 +118,17 @@ async function main(): Promise<number> {
     }
   }
 
+  // Read once, before the hello that carries it; a probe that fails only means less is said.
+  const probed = await probeImages(
+    (spec, sink, signal) => runtime.runAside(spec, sink, signal),
+    config.images,
+    await loadProbeSource(),
+  );
+  for (const problem of probed.problems) log.warn(`cannot tell what image ${problem}; GET /v1/agents will show less`);
+
   const health = new HealthMonitor();
   const connection = new Connection(config, executor, log, () => health.sample(runtime.warm), metrics);
+  connection.sandboxes = probed.sandboxes;
 
   // Removal happens off the request path and can fail (a busy daemon); sweep up
   // whatever is labelled for this agent and no longer running.

@@ -95,6 +95,51 @@ describe("parseConfig", () => {
   });
 });
 
+describe("--preload", () => {
+  it("preloads nothing by default, and names modules per python image, from a flag or the environment", () => {
+    expect(parseConfig(base, {})).toMatchObject({ preload: {} });
+    expect(parseConfig([...base, "--preload", "python=numpy,pandas,matplotlib.pyplot"], {})).toMatchObject({
+      preload: { [DEFAULT_IMAGE]: ["numpy", "pandas", "matplotlib.pyplot"] },
+    });
+    const images = ["--image", "python=img/py:1", "--image", "bash=img/sh:1"];
+    expect(parseConfig(images.concat(base), { EDGESWARM_PRELOAD: "python=numpy, scipy.stats" })).toMatchObject({
+      preload: { "img/py:1": ["numpy", "scipy.stats"] },
+    });
+  });
+
+  it("merges repeated entries without duplicates, and a flag wins over the environment", () => {
+    const config = parseConfig([...base, "--preload", "python=numpy", "--preload", "python=numpy,pandas"], {
+      EDGESWARM_PRELOAD: "python=sympy",
+    });
+    expect(config).toMatchObject({ preload: { [DEFAULT_IMAGE]: ["numpy", "pandas"] } });
+    expect(parseConfig(base, { EDGESWARM_PRELOAD: "python=numpy;python=pandas" })).toMatchObject({
+      preload: { [DEFAULT_IMAGE]: ["numpy", "pandas"] },
+    });
+  });
+
+  it.each([
+    ["python=numpy;rm -rf /", "not a module name"],
+    ["python=../etc/passwd", "not a module name"],
+    ["python=os.system('x')", "not a module name"],
+    ["python=numpy..linalg", "not a module name"],
+    ["python=1numpy", "not a module name"],
+    ["python=numpy.", "not a module name"],
+    [`python=${"a".repeat(101)}`, "not a module name"],
+    [`python=${Array.from({ length: 33 }, (_, i) => `m${i}`).join(",")}`, "at most 32"],
+    ["bash=numpy", "only python"],
+    ["numpy", "LANGUAGE=MODULE"],
+  ])("refuses --preload %j with a message naming %s", (entry, fragment) => {
+    expect(() => parseConfig([...base, "--preload", entry], {})).toThrow(ConfigError);
+    expect(() => parseConfig([...base, "--preload", entry], {})).toThrow(fragment);
+  });
+
+  it("refuses to preload for an agent with no python image", () => {
+    expect(() => parseConfig([...base, "--image", "bash=img/sh:1", "--preload", "python=numpy"], {})).toThrow(
+      /runs no python image/,
+    );
+  });
+});
+
 describe("connectUrl", () => {
   it("maps http to ws and https to wss, with the pool", () => {
     const config = parseConfig([...base, "--id", "n", "--pool", "gpu"], {});

@@ -16,6 +16,8 @@ export interface AgentConfig {
   runtime: string | undefined;
   /** Warm containers kept ready, per image. */
   warm: Record<string, number>;
+  /** Modules a warm container's waiting interpreter imports before its program arrives, per image. */
+  preload: Record<string, string[]>;
   /** Where /metrics is served (Prometheus); undefined: nowhere. */
   metricsAddr: { host: string; port: number } | undefined;
   /** One JSON object per log line, or text (the default). */
@@ -43,6 +45,10 @@ Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
   --warm L=N         warm containers kept ready for language L's       EDGESWARM_WARM (L=N,...)
                      image (or name the image); repeatable; 0 turns
                      warming off (default: the capacity, per image)
+  --preload L=M,...  modules the waiting interpreter of a warm          EDGESWARM_PRELOAD (L=M,...;...)
+                     container imports before its program arrives,
+                     e.g. python=numpy,pandas,matplotlib.pyplot;
+                     only python has one (default: none)
   --metrics-addr H:P serve Prometheus metrics at http://H:P/metrics    EDGESWARM_METRICS_ADDR
                      (off by default; e.g. 127.0.0.1:9464)
   --log-format F     text (default) or json: one object per line       EDGESWARM_LOG_FORMAT
@@ -68,9 +74,9 @@ function pairs(list: string[], what: string): Record<string, string> {
   return out;
 }
 
-function splitList(value: string | undefined): string[] {
+function splitList(value: string | undefined, separator = ","): string[] {
   return (value ?? "")
-    .split(",")
+    .split(separator)
     .map((s) => s.trim())
     .filter(Boolean);
 }
@@ -90,6 +96,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
       label: { type: "string", multiple: true },
       runtime: { type: "string" },
       warm: { type: "string", multiple: true },
+      preload: { type: "string", multiple: true },
       "metrics-addr": { type: "string" },
       "log-format": { type: "string" },
       insecure: { type: "boolean" },
@@ -156,6 +163,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     warm[image] = size;
   }
 
+  const preload = parsePreload(values.preload ?? splitList(env.EDGESWARM_PRELOAD, ";"), images);
+
   const logFormat = values["log-format"] ?? env.EDGESWARM_LOG_FORMAT ?? "text";
   if (logFormat !== "text" && logFormat !== "json") {
     throw new ConfigError(`--log-format must be text or json, not '${logFormat}'`);
@@ -171,9 +180,44 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
     labels: pairs(values.label ?? splitList(env.EDGESWARM_LABELS), "--label"),
     runtime: values.runtime ?? env.EDGESWARM_RUNTIME,
     warm,
+    preload,
     metricsAddr: hostPort(values["metrics-addr"] ?? env.EDGESWARM_METRICS_ADDR),
     logFormat,
   };
+}
+
+/** Most modules one image's warm containers preload. */
+export const MAX_PRELOAD_MODULES = 32;
+/** A module as `import` names it: identifiers joined by dots, nothing a shell or a path could read. */
+const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** `--preload L=M,...` entries into modules per image; only python's waiting interpreter can preload. */
+function parsePreload(entries: string[], images: ImageMap): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`--preload '${entry}' is not of the form LANGUAGE=MODULE,...`);
+    const language = entry.slice(0, eq);
+    if (language !== "python") {
+      throw new ConfigError(`--preload: only python has a waiting interpreter to import into, not '${language}'`);
+    }
+    const image = images.python;
+    if (!image) throw new ConfigError("--preload python=...: this agent runs no python image (see --image)");
+    const modules = splitList(entry.slice(eq + 1));
+    for (const name of modules) {
+      if (name.length > 100 || !MODULE_NAME.test(name)) {
+        throw new ConfigError(
+          `--preload: '${name}' is not a module name (identifiers joined by dots, e.g. matplotlib.pyplot)`,
+        );
+      }
+    }
+    const merged = [...new Set([...(out[image] ?? []), ...modules])];
+    if (merged.length > MAX_PRELOAD_MODULES) {
+      throw new ConfigError(`--preload: at most ${MAX_PRELOAD_MODULES} modules, not ${merged.length}`);
+    }
+    out[image] = merged;
+  }
+  return out;
 }
 
 /** `HOST:PORT` (an IPv6 host in brackets; port 0: any free one) for --metrics-addr; undefined when unset. */

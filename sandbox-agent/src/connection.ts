@@ -1,6 +1,7 @@
 import {
   type AgentFrame,
   type AgentHealth,
+  type AgentSandbox,
   CLOSE_CODES,
   EDGESWARM_VERSION,
   MAX_FRAME_BYTES,
@@ -40,6 +41,8 @@ export class Connection {
   readonly #metrics: AgentMetrics | undefined;
   #health: AgentHealth | undefined;
   #welcomed = false;
+  /** What the images hold (image-probe.ts), said in each hello; set before start. */
+  sandboxes: AgentSandbox[] | undefined;
 
   /** `sampleHealth` closes a health window; it is called once per heartbeat interval. */
   constructor(
@@ -82,6 +85,7 @@ export class Connection {
         labels: this.#config.labels,
         images: this.#config.images,
         inFlight: this.#executor.inFlight,
+        ...(this.sandboxes ? { sandboxes: this.sandboxes } : {}),
       });
     });
     ws.on("unexpected-response", (req, res) => {

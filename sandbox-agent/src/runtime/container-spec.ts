@@ -70,6 +70,8 @@ export interface SpecOptions {
   runnerSource: string;
   /** OCI runtime name (e.g. "runsc"); Docker's default when absent. */
   runtime?: string | undefined;
+  /** Modules the runner's waiting interpreter imports before the request (warm containers only). */
+  preload?: readonly string[] | undefined;
 }
 
 function tmpfs(bytes: number): string {
@@ -121,7 +123,7 @@ export function containerSpec(
     ...(name ? { name } : {}),
     Image: image,
     Entrypoint: ["python3"],
-    Cmd: ["-I", "-c", opts.runnerSource],
+    Cmd: ["-I", "-c", opts.runnerSource, ...(opts.preload?.length ? ["--preload", opts.preload.join(",")] : [])],
     User: RUNNER_START_USER,
     Env: [`PATH=${PATH}`, "LANG=C.UTF-8"],
     WorkingDir: "/workspace",

@@ -35,6 +35,11 @@ export interface DockerRuntimeOptions {
    * starts a container of its own.
    */
   warm?: Readonly<Record<string, number>>;
+  /**
+   * Modules the waiting interpreter of a warm container imports, per image. A
+   * cold container skips them: its program is already there to be run.
+   */
+  preload?: Readonly<Record<string, readonly string[]>>;
   /** Most warm containers being created at once. Default 4. */
   warmParallelism?: number;
   /** Told when a warm container cannot be made (the pool retries with backoff). */
@@ -91,6 +96,8 @@ export class DockerRuntime implements SandboxRuntime {
           this.#images.get(key) ?? "",
           this.#warmShape,
           `${WARM_NAME_PREFIX}${randomBytes(6).toString("hex")}`,
+          undefined,
+          options.preload?.[this.#images.get(key) ?? ""],
         ),
       destroy: (sandbox) => this.#remove(sandbox),
       onError: (key, err) =>
@@ -162,12 +169,31 @@ export class DockerRuntime implements SandboxRuntime {
     return outcome;
   }
 
+  /**
+   * Runs one program in a cold container, outside the warm pool, the metrics
+   * and the traces: the agent's own look into an image (image-probe.ts).
+   */
+  async runAside(spec: RunSpec, sink: OutputSink, signal: AbortSignal): Promise<ExecutionOutcome> {
+    const source = { ...this.#source, tracer: NO_TRACER, observer: NO_OBSERVER };
+    const run = new ContainerRun(spec, sink, undefined, source, performance.now(), ROOT_CONTEXT);
+    const outcome = await run.execute(undefined, signal);
+    this.#track(run.release().then((sandbox) => sandbox && this.#remove(sandbox)));
+    if (outcome === WARM_CONTAINER_LOST) throw new Error("a cold container cannot be lost as warm");
+    return outcome;
+  }
+
   /** Starts a container of this shape whose runner waits for its request. */
-  async #open(image: string, shape: ContainerShape, name: string, onStep?: (step: string) => void): Promise<Sandbox> {
+  async #open(
+    image: string,
+    shape: ContainerShape,
+    name: string,
+    onStep?: (step: string) => void,
+    preload?: readonly string[],
+  ): Promise<Sandbox> {
     let id: string | undefined;
     this.#creating.add(name);
     try {
-      return await Sandbox.open(this.#docker, containerSpec(image, shape, this.#opts, name), {
+      return await Sandbox.open(this.#docker, containerSpec(image, shape, { ...this.#opts, preload }, name), {
         ...(onStep ? { onStep } : {}),
         onCreated: (created) => {
           id = created;

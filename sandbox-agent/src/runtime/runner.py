@@ -15,6 +15,12 @@ the stub its argv and environment and runs at once, without paying for an
 interpreter start; anything else, and a request that sets variables read only
 when a process starts (PYTHON*, LANG, LC_*, TZ, LD_*), gets a freshly exec'd
 process instead.
+
+With `--preload mod1,mod2` after the source, the stub imports those modules
+while it waits, so a program that imports them does not pay for it. Such a
+stub has read the environment as its imports ran, so a request that sets any
+variable gets a fresh process. A module that fails to import is skipped: the
+program's own import then fails as it would anywhere.
 """
 
 import base64
@@ -23,6 +29,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import selectors
 import signal
 import stat
@@ -38,6 +45,24 @@ MAX_REQUEST = 64 * 1024 * 1024
 DRAIN_SECONDS = 2.0  # after everything is killed, how long pipes may take to reach EOF
 MAX_SCAN = 10_000  # directory entries examined when collecting returned files
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The environment every program starts with, before the request's own variables.
+BASE_ENV = {
+    "PATH": PATH,
+    "HOME": WORKSPACE,
+    "LANG": "C.UTF-8",
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "TMPDIR": "/tmp",
+    # matplotlib's config and cache must be writable: under /tmp, not the
+    # workspace (whose new files go back to the caller) nor the read-only root.
+    "MPLCONFIGDIR": "/tmp/matplotlib",
+}
+# A font list built into the image (finish.sh), copied into MPLCONFIGDIR so the
+# first plot of each container does not rebuild it.
+MPL_PREBUILT = "/usr/local/share/edgeswarm/matplotlib"
+MPL_PREBUILT_MAX_BYTES = 4 * 1024 * 1024
+MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+MAX_PRELOAD = 32
 SANDBOX_ID = 65534  # the user's program runs as nobody:nogroup
 RUNNER_UID = 65533  # the runner's real and saved uid: a user apart from the program's
 PROGRAMS = {
@@ -53,6 +78,36 @@ PROGRAMS = {
 STUB = r"""
 import builtins, json, os, resource, signal, sys, types
 from importlib.machinery import SourceFileLoader
+
+def _edgeswarm_preload(names):
+    # Whatever the imports print would reach the program's output: it goes nowhere.
+    saved = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    try:
+        import importlib
+        if any(n == "matplotlib" or n.startswith("matplotlib.") for n in names):
+            try:
+                import matplotlib
+                matplotlib.use("Agg")  # before pyplot: files, never a display
+            except BaseException:
+                pass
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except BaseException:
+                pass
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
 
 def _edgeswarm_stub(fd):
     data = b""
@@ -99,6 +154,8 @@ def _edgeswarm_main(path):
             os.kill(os.getpid(), signal.SIGINT)
         sys.exit(1)
 
+if len(sys.argv) > 2 and sys.argv[2]:
+    _edgeswarm_preload(sys.argv[2].split(","))
 _edgeswarm_main(_edgeswarm_stub(int(sys.argv[1])))
 """
 
@@ -243,16 +300,16 @@ def child_setup():
 class Stub:
     """A Python interpreter started ahead of the request, waiting on its control pipe."""
 
-    def __init__(self):
+    def __init__(self, preload):
         import subprocess
 
+        self.preloaded = bool(preload)
         self.pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(4)]  # stdin, stdout, stderr, control
         (in_r, self.in_w), (self.out_r, out_w), (self.err_r, err_w), (ctl_r, self.ctl_w) = self.pipes
-        env = {"PATH": PATH, "HOME": WORKSPACE, "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
-               "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": "/tmp"}
         try:
             self.proc = subprocess.Popen(
-                ["python3", "-c", STUB, str(ctl_r)], cwd=WORKSPACE, env=env, stdin=in_r, stdout=out_w,
+                ["python3", "-c", STUB, str(ctl_r), ",".join(preload)], cwd=WORKSPACE, env=dict(BASE_ENV),
+                stdin=in_r, stdout=out_w,
                 stderr=err_w, pass_fds=(ctl_r,), close_fds=True, preexec_fn=child_setup,
             )
         finally:
@@ -310,14 +367,7 @@ class Execution:
         write_file(self.code_file, self.req["code"].encode(), exclusive=False)
         self.argv = argv + [str(a) for a in self.req.get("args", [])]
         self.req["files"] = self.req["code"] = None  # the runner shares the sandbox's memory limit
-        self.env = {
-            "PATH": PATH,
-            "HOME": WORKSPACE,
-            "LANG": "C.UTF-8",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "TMPDIR": "/tmp",
-        }
+        self.env = dict(BASE_ENV)
         self.env.update({str(k): str(v) for k, v in self.req.get("env", {}).items()})
         self.stdin = base64.b64decode(self.req.get("stdin_b64") or "", validate=True)
         self.rlimits = {
@@ -330,7 +380,12 @@ class Execution:
 
     def spawn(self, stub):
         if stub is not None and self.req["language"] == "python":
-            fresh = any(k.startswith(STARTUP_PREFIXES) or k in STARTUP_VARS for k in self.req.get("env", {}))
+            env = self.req.get("env", {})
+            # A preloading stub's imports may have read any variable (OMP_NUM_THREADS, MPLBACKEND, ...).
+            if stub.preloaded:
+                fresh = bool(env)
+            else:
+                fresh = any(k.startswith(STARTUP_PREFIXES) or k in STARTUP_VARS for k in env)
             if stub.hand_over(self.argv, self.env, self.rlimits, fresh):
                 self.proc = stub.proc
                 return self.started_with(stub.in_w, stub.out_r, stub.err_r)
@@ -564,13 +619,50 @@ def read_regular(path, limit):
         os.close(fd)
 
 
+def preload_modules(argv):
+    """The modules after `--preload`, comma-separated; names that are not dotted identifiers are dropped."""
+    if len(argv) < 2 or argv[0] != "--preload":
+        return []
+    names = [n for n in argv[1].split(",") if len(n) <= 100 and MODULE_NAME.fullmatch(n)]
+    return list(dict.fromkeys(names))[:MAX_PRELOAD]
+
+
+def seed_matplotlib_cache():
+    """Copies the image's prebuilt matplotlib font list into MPLCONFIGDIR; nothing when there is none."""
+    try:
+        names = [n for n in os.listdir(MPL_PREBUILT) if n.startswith("fontlist-") and n.endswith(".json")][:4]
+    except OSError:
+        return
+    target = BASE_ENV["MPLCONFIGDIR"]
+    try:
+        os.makedirs(target, 0o700, exist_ok=True)
+        for name in names:
+            data = read_regular(os.path.join(MPL_PREBUILT, name), MPL_PREBUILT_MAX_BYTES)
+            if data is not None and len(data) <= MPL_PREBUILT_MAX_BYTES:
+                write_file_at(os.path.join(target, name), data)
+    except OSError:
+        pass  # matplotlib then builds the list itself, slower
+
+
+def write_file_at(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # user code could otherwise raise KeyboardInterrupt in PID 1
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so set_wakeup_fd wakes select on exit
     try:
         become_runner_user()
+        preload = preload_modules(sys.argv[1:])
+        seed_matplotlib_cache()
         try:
-            stub = Stub()
+            stub = Stub(preload)
         except OSError:
             stub = None  # no python3 to pre-start; every program is spawned fresh
         execution = Execution(read_request())
