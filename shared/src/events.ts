@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ExecutionStatus, Language } from "./api.ts";
 import { Limits } from "./limits.ts";
-import { ModelRef, PlanStep, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
+import { ContextPolicy, ModelRef, PlanStep, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
 import { RunTrace, SpanId } from "./trace.ts";
 
 /**
@@ -52,6 +52,8 @@ export const EVENT_PAYLOADS = {
     files: z.array(z.string()),
     /** Where the run is in its trace; absent in runs from before tracing. */
     trace: RunTrace.optional(),
+    /** Prompt caching and digests; absent in runs from before them (the defaults apply). */
+    context: ContextPolicy.optional(),
   }),
   "plan.created": z.object({ steps: z.array(PlanStep), skipped: z.boolean(), usage: TokenUsage.nullable() }),
   /** `spanId`: the step's span, made when it starts; absent in runs from before tracing. */

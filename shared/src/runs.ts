@@ -45,6 +45,21 @@ export const RUN_DEFAULTS = {
   coder: { provider: "anthropic", model: "claude-sonnet-4-5" },
 } as const;
 
+/**
+ * What the coder's requests carry, for cost: `promptCache` marks the stable
+ * prefix (system prompt and tools) and the newest turn for the provider's
+ * prompt cache; tool results older than the last `fullTurns` turns go as a
+ * short digest (null: every result whole). The run's log keeps everything.
+ */
+export const ContextPolicy = z
+  .object({
+    promptCache: z.boolean().default(true),
+    fullTurns: z.number().int().min(1).max(RUN_MAXIMA.maxIterations).nullable().default(3),
+  })
+  .strict();
+export type ContextPolicy = z.infer<typeof ContextPolicy>;
+export const DEFAULT_CONTEXT_POLICY: ContextPolicy = { promptCache: true, fullTurns: 3 };
+
 /** `POST /v1/runs` body. */
 export const RunRequest = z
   .object({
@@ -77,6 +92,7 @@ export const RunRequest = z
       .max(2048)
       .optional(),
     pool: Name.optional(),
+    context: ContextPolicy.prefault({}),
   })
   .strict();
 export type RunRequest = z.infer<typeof RunRequest>;

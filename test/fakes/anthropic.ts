@@ -5,6 +5,7 @@
  * tool_result right after it), answering like Anthropic when they are broken.
  */
 
+import { type CacheUsage, FakePromptCache } from "./anthropic-cache.ts";
 import {
   FakeProvider,
   type FakeReply,
@@ -40,6 +41,15 @@ export class FakeAnthropic extends FakeProvider {
   protected readonly route = "/v1/messages";
   readonly #apiKey: string;
   #ids = 0;
+  /**
+   * When set, a reply's input tokens are counted from the request and split
+   * by the prompt cache (anthropic-cache.ts) instead of scripted; the output
+   * tokens stay as scripted.
+   */
+  measureUsage = false;
+  readonly cache = new FakePromptCache();
+  /** The usage measured for each request, while `measureUsage` is set. */
+  readonly measured: CacheUsage[] = [];
 
   private constructor(options: FakeAnthropicOptions) {
     super(options.default);
@@ -86,7 +96,13 @@ export class FakeAnthropic extends FakeProvider {
       content.push({ type: "tool_use", id: this.#id(), name, input: reply.structured });
     }
     const usesTools = content.some((block) => field(block, "type") === "tool_use");
-    const usage = reply.usage ?? { input: 10, output: 5 };
+    const scripted = reply.usage ?? { input: 10, output: 5 };
+    let usage = scripted;
+    if (this.measureUsage) {
+      const measured = this.cache.use(request.body);
+      this.measured.push(measured);
+      usage = { ...measured, output: scripted.output };
+    }
     return {
       status: 200,
       body: {

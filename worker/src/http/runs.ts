@@ -81,6 +81,7 @@ export const runs = new Hono<AppEnv>()
       webhookUrl: req.webhookUrl ?? null,
       trace: newRunTrace(c.get("trace")),
       files: req.files.map((f) => f.path),
+      context: req.context,
     };
     // Listed first, which also takes a place in the tenant's activeRuns.
     const index = c.env.RUN_INDEX.getByName(tenant.id);
@@ -125,5 +126,6 @@ export const runs = new Hono<AppEnv>()
   .post("/:id/cancel", async (c) => c.json(unwrap(await (await runStub(c)).cancel(c.get("tenant").id))))
   .post("/:id/approval", limitBody(64 * 1024), async (c) => {
     const body = await parseBody(c, ApprovalRequest);
-    return c.json(unwrap(await (await runStub(c)).approve(c.get("tenant").id, body.approve, body.reason ?? null)));
+    const stub = await runStub(c);
+    return c.json(unwrap(await stub.approve(c.get("tenant").id, body.approve, body.reason ?? null, body.toolCallId)));
   });

@@ -54,8 +54,14 @@ export class AnthropicModel implements ModelClient {
       {
         model: this.#model,
         max_tokens: request.maxTokens,
-        ...(request.system ? { system: request.system } : {}),
-        messages: toMessages(request.messages),
+        ...(request.system
+          ? {
+              system: request.cache
+                ? [{ type: "text", text: request.system, cache_control: EPHEMERAL }]
+                : request.system,
+            }
+          : {}),
+        messages: request.cache ? markNewest(toMessages(request.messages)) : toMessages(request.messages),
         ...(request.tools.length
           ? {
               tools: request.tools.map((tool) => ({
@@ -128,6 +134,24 @@ export class AnthropicModel implements ModelClient {
       throw toModelError(err, "anthropic", signal);
     }
   }
+}
+
+const EPHEMERAL = { type: "ephemeral" } as const;
+
+/**
+ * Puts a cache breakpoint on the newest turn's last block. With the one on
+ * the system prompt (which the tools precede) the API caches the prefix up to
+ * each; the next request, which repeats this one and adds a turn, reads it.
+ */
+function markNewest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[] {
+  const last = messages.at(-1);
+  if (!last) return messages;
+  const content: Block[] =
+    typeof last.content === "string" ? [{ type: "text", text: last.content }] : [...(last.content as Block[])];
+  const end = content.at(-1);
+  if (!end || end.type === "thinking" || end.type === "redacted_thinking") return messages;
+  content[content.length - 1] = { ...end, cache_control: EPHEMERAL } as Block;
+  return [...messages.slice(0, -1), { ...last, content } as Anthropic.MessageParam];
 }
 
 /**

@@ -50,6 +50,12 @@ export interface ChatRequest {
   messages: ChatMessage[];
   tools: ToolSpec[];
   maxTokens: number;
+  /**
+   * Mark the request for the provider's prompt cache where it needs marking
+   * (Anthropic's cache_control): the stable prefix and the newest turn.
+   * OpenAI caches a repeated prefix by itself.
+   */
+  cache?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 

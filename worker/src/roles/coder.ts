@@ -1,9 +1,10 @@
 import type { ToolCallRecord } from "@edgeswarm/shared";
-import { fileSetProblem, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
+import { DEFAULT_CONTEXT_POLICY, fileSetProblem, Language, type PayloadOf, WorkspacePath } from "@edgeswarm/shared";
 import { z } from "zod";
 import { jsonSchemaOf } from "../models/json-schema.ts";
 import type { ChatMessage, ToolResult, ToolSpec } from "../models/model.ts";
 import type { CallOutcome, RunState } from "../run/state.ts";
+import { digestCall, digestOutcome } from "./digest.ts";
 
 export { default as CODER_SYSTEM } from "../prompts/coder.md";
 
@@ -93,20 +94,31 @@ export function stepBriefing(s: RunState, files: readonly string[]): string {
   return lines.join("\n\n");
 }
 
-/** The current step's conversation, rebuilt from the log for any provider. */
-export function conversation(s: RunState, files: readonly string[]): ChatMessage[] {
-  const messages: ChatMessage[] = [{ role: "user", content: stepBriefing(s, files) }];
+/**
+ * The current step's conversation, rebuilt from the log for any provider.
+ * Nothing in it varies but the turns themselves, so each request's prefix is
+ * the previous request, byte for byte, up to where digests begin: the tool
+ * results of replies older than the run's `fullTurns` go as digests.
+ */
+export function conversation(s: RunState): ChatMessage[] {
+  const messages: ChatMessage[] = [{ role: "user", content: stepBriefing(s, s.stepFiles) }];
+  const fullTurns = (s.created?.context ?? DEFAULT_CONTEXT_POLICY).fullTurns;
+  const replies = s.turns.filter((t) => t.kind === "reply").length;
+  let reply = 0;
   for (const turn of s.turns) {
     if (turn.kind === "nudge") {
       messages.push({ role: "user", content: turn.message });
       continue;
     }
+    const old = fullTurns !== null && reply++ < replies - fullTurns;
     const { text, toolCalls } = turn.reply;
-    messages.push({ role: "assistant", text, toolCalls: toolCalls.map((c) => ({ ...c })) });
+    messages.push({ role: "assistant", text, toolCalls: toolCalls.map((c) => (old ? digestCall(c) : { ...c })) });
     const results: ToolResult[] = [];
     for (const call of toolCalls) {
       const outcome = s.outcomes.get(call.id);
-      if (outcome) results.push({ toolCallId: call.id, ...describeOutcome(outcome) });
+      if (!outcome) continue;
+      if (old) results.push({ toolCallId: call.id, content: digestOutcome(outcome), isError: isError(outcome) });
+      else results.push({ toolCallId: call.id, ...describeOutcome(outcome) });
     }
     if (results.length) messages.push({ role: "tool", results });
     if (turn.reply.droppedToolCalls) {
@@ -152,6 +164,10 @@ export function describeExecution(r: PayloadOf<"execution.finished">): string {
   else parts.push("stdout: (empty)");
   if (r.truncated.stdout || r.truncated.stderr) parts.push("(output was cut at the output limit)");
   return parts.join("\n");
+}
+
+function isError(o: CallOutcome): boolean {
+  return o.kind !== "executed" || o.result.status !== "succeeded";
 }
 
 export function describeOutcome(o: CallOutcome): { content: string; isError: boolean } {

@@ -38,10 +38,17 @@ export interface ExecutionPlace {
   trace?: TraceCarrier;
 }
 
+/** What a run hears of an execution while it runs. */
+export interface ExecutionWatch {
+  started(executionId: string, agentId: string): void;
+  output(stream: "stdout" | "stderr", data: string): void;
+}
+
 /**
  * Runs one `run_code` call in the run's pool: the workspace's files plus the
- * call's own go in, the output and written files come back. Aborting `signal`
- * cancels the execution (its container is killed).
+ * call's own go in, the output and written files come back, and `watch` hears
+ * of its start and output on the way. Aborting `signal` cancels the execution
+ * (its container is killed).
  */
 export async function executeCall(
   env: Env,
@@ -50,14 +57,16 @@ export async function executeCall(
   workspace: readonly WorkspaceFile[],
   signal: AbortSignal,
   waitUntil: (work: Promise<unknown>) => void,
+  watch?: ExecutionWatch,
 ): Promise<ExecutionAttempt> {
+  const id = newExecutionId();
   const files = new Map(workspace.map((f) => [f.path, f]));
   for (const f of call.files ?? []) files.set(f.path, { path: f.path, content: f.content, encoding: "utf8" });
   const report = await executeInPool(
     env,
     place.pool,
     {
-      id: newExecutionId(),
+      id,
       tenant: place.tenant,
       spec: {
         language: call.language,
@@ -71,7 +80,14 @@ export async function executeCall(
       queueMax: place.queueMax,
       ...(place.trace ? { trace: place.trace } : {}),
     },
-    { signal, waitUntil },
+    {
+      signal,
+      waitUntil,
+      onEvent: (event) => {
+        if (event.type === "started") watch?.started(id, event.agentId);
+        else if (event.type === "stdout" || event.type === "stderr") watch?.output(event.type, event.data);
+      },
+    },
   );
   if (signal.aborted) throw signal.reason ?? new Error("cancelled");
   if (report.kind === "refused") {

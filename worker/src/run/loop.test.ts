@@ -40,9 +40,13 @@ const plan: ["plan.created", PayloadOf<"plan.created">] = [
   { steps: [{ goal: "g", successCriterion: "c" }], skipped: true, usage: null },
 ];
 const usage = { inputTokens: 10, outputTokens: 5 };
-const runCode = (id: string): ["coder.replied", PayloadOf<"coder.replied">] => [
+const runCode = (...ids: string[]): ["coder.replied", PayloadOf<"coder.replied">] => [
   "coder.replied",
-  { step: 0, text: "", toolCalls: [{ id, name: "run_code", input: { code: "print(1)" } }], usage },
+  { step: 0, text: "", toolCalls: ids.map((id) => ({ id, name: "run_code", input: { code: "print(1)" } })), usage },
+];
+const asked = (id: string): ["approval.requested", PayloadOf<"approval.requested">] => [
+  "approval.requested",
+  { step: 0, toolCallId: id, language: "python", code: "print(1)" },
 ];
 const executed = (
   id: string,
@@ -80,7 +84,7 @@ describe("nextAction", () => {
     expect(decide(log(created(), plan, ["step.started", { step: 0 }]))).toEqual({ kind: "call_coder" });
     expect(decide(log(created(), plan, ["step.started", { step: 0 }], runCode("c1")))).toMatchObject({
       kind: "execute",
-      call: { id: "c1" },
+      calls: [{ id: "c1" }],
     });
     expect(decide(log(created(), plan, ["step.started", { step: 0 }], runCode("c1"), executed("c1")))).toEqual({
       kind: "call_coder",
@@ -104,12 +108,61 @@ describe("nextAction", () => {
   it("parks for approval, and runs once approved", () => {
     const base = log(created({ approval: "always" }), plan, ["step.started", { step: 0 }], runCode("c1"));
     expect(decide(base)).toMatchObject({ kind: "ask_approval" });
-    const asked = log(created({ approval: "always" }), plan, ["step.started", { step: 0 }], runCode("c1"), [
-      "approval.requested",
-      { step: 0, toolCallId: "c1", language: "python", code: "print(1)" },
+    const parked = log(
+      created({ approval: "always" }),
+      plan,
+      ["step.started", { step: 0 }],
+      runCode("c1"),
+      asked("c1"),
+    );
+    expect(decide(parked)).toEqual({ kind: "idle" });
+    expect(foldRun(parked).status).toBe("awaiting_approval");
+  });
+
+  it("runs a reply's run_code calls together, no more than the iterations left", () => {
+    const started: ["step.started", PayloadOf<"step.started">] = ["step.started", { step: 0 }];
+    const two = log(created({ maxIterations: 5 }), plan, started, runCode("c1", "c2"));
+    expect(decide(two)).toMatchObject({ kind: "execute", calls: [{ id: "c1" }, { id: "c2" }] });
+    const oneLeft = log(created(), plan, started, runCode("c0"), executed("c0"), runCode("c1", "c2"));
+    expect(decide(oneLeft)).toMatchObject({ kind: "execute", calls: [{ id: "c1" }] });
+    const mixed = log(created({ maxIterations: 5 }), plan, started, [
+      "coder.replied",
+      {
+        step: 0,
+        text: "",
+        toolCalls: [
+          { id: "c1", name: "run_code", input: { code: "1" } },
+          { id: "c2", name: "finish", input: {} },
+          { id: "c3", name: "run_code", input: { code: "3" } },
+        ],
+        usage,
+      },
     ]);
-    expect(decide(asked)).toEqual({ kind: "idle" });
-    expect(foldRun(asked).status).toBe("awaiting_approval");
+    expect(decide(mixed)).toMatchObject({ kind: "execute", calls: [{ id: "c1" }] });
+  });
+
+  it("asks about each of a reply's calls at once, and waits until every one is decided", () => {
+    const opts = created({ approval: "always", maxIterations: 5 });
+    const base = log(opts, plan, ["step.started", { step: 0 }], runCode("c1", "c2"));
+    expect(decide(base)).toMatchObject({ kind: "ask_approval", calls: [{ id: "c1" }, { id: "c2" }] });
+    const oneDecided = log(opts, plan, ["step.started", { step: 0 }], runCode("c1", "c2"), asked("c1"), asked("c2"), [
+      "approval.decided",
+      { toolCallId: "c1", approve: true, reason: null },
+    ]);
+    expect(decide(oneDecided)).toEqual({ kind: "idle" });
+    expect(foldRun(oneDecided).status).toBe("awaiting_approval");
+    const both = log(
+      opts,
+      plan,
+      ["step.started", { step: 0 }],
+      runCode("c1", "c2"),
+      asked("c1"),
+      asked("c2"),
+      ["approval.decided", { toolCallId: "c1", approve: true, reason: null }],
+      ["approval.decided", { toolCallId: "c2", approve: false, reason: "no" }],
+    );
+    expect(foldRun(both).status).toBe("running");
+    expect(decide(both)).toMatchObject({ kind: "execute", calls: [{ id: "c1" }] });
   });
 
   it("ends at the deadline and at the token budget", () => {

@@ -1,5 +1,5 @@
 import type { RunEndReason, RunStatus, ToolCallRecord } from "@edgeswarm/shared";
-import { isTerminal, lastReply, pendingCall, type RunState, totalTokens } from "./state.ts";
+import { isTerminal, lastReply, pendingCalls, type RunState, totalTokens } from "./state.ts";
 
 /**
  * What the run does next, decided from its state alone. Each action is one
@@ -22,8 +22,10 @@ export type Action =
   | { kind: "call_coder" }
   | { kind: "nudge"; message: string }
   | { kind: "reject"; call: ToolCallRecord; message: string }
-  | { kind: "ask_approval"; call: ToolCallRecord }
-  | { kind: "execute"; call: ToolCallRecord }
+  /** Every run_code call of the reply not yet asked about, asked together. */
+  | { kind: "ask_approval"; calls: ToolCallRecord[] }
+  /** One or more run_code calls of one reply, run at once. */
+  | { kind: "execute"; calls: ToolCallRecord[] }
   | { kind: "finish_step"; call: ToolCallRecord };
 
 /** How many failed model calls in a row a run tolerates before it fails `model_error`. */
@@ -62,7 +64,8 @@ export function nextAction(s: RunState, now: number): Action {
     return { kind: "end", status: "succeeded", reason: null, message: null };
   }
 
-  const call = pendingCall(s);
+  const pending = pendingCalls(s);
+  const call = pending[0];
   if (call) {
     if (call.name === "finish") return { kind: "finish_step", call };
     if (call.name !== "run_code") {
@@ -70,12 +73,14 @@ export function nextAction(s: RunState, now: number): Action {
         limitIterations(s) ?? { kind: "reject", call, message: `unknown tool '${call.name}'; use run_code or finish` }
       );
     }
-    const approval = s.approvals.get(call.id);
-    if (run.approval === "always" && approval === undefined) return { kind: "ask_approval", call };
-    if (approval === true) return { kind: "idle" }; // parked until someone decides
+    if (run.approval === "always") {
+      const unasked = pending.filter((c) => c.name === "run_code" && !s.approvals.has(c.id));
+      if (unasked.length > 0) return { kind: "ask_approval", calls: unasked };
+      if (pending.some((c) => s.approvals.get(c.id) === true)) return { kind: "idle" }; // parked until decided
+    }
     const retry = s.executionRetries.get(call.id);
     if (retry && now < retry.notBefore) return { kind: "wait", until: retry.notBefore };
-    return limitIterations(s) ?? { kind: "execute", call };
+    return limitIterations(s) ?? { kind: "execute", calls: batch(s, pending, now) };
   }
 
   const last = lastReply(s);
@@ -88,6 +93,22 @@ export function nextAction(s: RunState, now: number): Action {
     );
   }
   return overBudget(s) ?? { kind: "call_coder" };
+}
+
+/**
+ * The run_code calls that run together: the first pending call and those that
+ * follow it up to the next other tool, or one that must wait for a retry, and
+ * no more than the iterations left (each call is one).
+ */
+function batch(s: RunState, pending: ToolCallRecord[], now: number): ToolCallRecord[] {
+  const left = (s.created?.maxIterations ?? 0) - s.iterations;
+  const calls: ToolCallRecord[] = [];
+  for (const c of pending) {
+    const retry = s.executionRetries.get(c.id);
+    if (c.name !== "run_code" || (retry && now < retry.notBefore) || calls.length >= left) break;
+    calls.push(c);
+  }
+  return calls;
 }
 
 function limitIterations(s: RunState): Action | null {

@@ -221,11 +221,20 @@ export class RunDO extends DurableObject<Env> {
     return { ok: true, value: this.#view() };
   }
 
-  async approve(tenant: string, approve: boolean, reason: string | null): Promise<Answer<RunView>> {
+  async approve(
+    tenant: string,
+    approve: boolean,
+    reason: string | null,
+    toolCallId?: string,
+  ): Promise<Answer<RunView>> {
     if (!this.#owns(tenant)) return notFound();
-    const waiting = [...this.#state.approvals].find(([, v]) => v === true)?.[0];
-    if (this.#state.status !== "awaiting_approval" || !waiting) {
+    const all = [...this.#state.approvals].filter(([, v]) => v === true).map(([id]) => id);
+    if (this.#state.status !== "awaiting_approval" || all.length === 0) {
       return invalidState(`the run is not awaiting approval (${this.#state.status})`);
+    }
+    const waiting = toolCallId ?? all[0];
+    if (!waiting || !all.includes(waiting)) {
+      return invalidState(`tool call '${toolCallId}' is not awaiting approval; waiting: ${all.join(", ")}`);
     }
     this.#append("approval.decided", "api", { toolCallId: waiting, approve, reason }, `approval:${waiting}`);
     await this.#kick();

@@ -53,6 +53,12 @@ export interface RunState {
   usage: { planner: TokenUsage; coder: TokenUsage };
   /** The current step's conversation: coder replies and nudges, in order. */
   turns: Turn[];
+  /**
+   * The workspace's paths when the current step started, sorted: the step's
+   * briefing names them, and stays the same for the whole step so that the
+   * prompt's prefix does too (later files are named in tool results).
+   */
+  stepFiles: string[];
   /** Answers to tool calls, by call id. */
   outcomes: Map<string, CallOutcome>;
   /** Approval asked (true) or decided (the decision), by call id. */
@@ -86,6 +92,7 @@ export function emptyState(): RunState {
     toolCallCount: 0,
     usage: { planner: zero(), coder: zero() },
     turns: [],
+    stepFiles: [],
     outcomes: new Map(),
     approvals: new Map(),
     modelRetries: null,
@@ -126,6 +133,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       s.step = e.payload.step;
       s.stepSpan = e.payload.spanId ? { spanId: e.payload.spanId, seq: e.seq, at: e.at } : null;
       s.turns = [];
+      s.stepFiles = [...new Set([...(s.created?.files ?? []), ...s.writtenFiles])].sort();
       break;
     case "coder.replied":
       s.turns.push({ kind: "reply", reply: e.payload, seq: e.seq });
@@ -145,7 +153,8 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "approval.decided":
       s.approvals.set(e.payload.toolCallId, { approve: e.payload.approve, reason: e.payload.reason });
       if (!e.payload.approve) s.outcomes.set(e.payload.toolCallId, { kind: "denied", reason: e.payload.reason });
-      s.status = "running";
+      // A reply's calls are asked about together: the run waits until each is decided.
+      if (![...s.approvals.values()].includes(true)) s.status = "running";
       break;
     case "execution.finished":
       s.iterations++;
@@ -199,9 +208,9 @@ export function lastReply(s: RunState): { reply: PayloadOf<"coder.replied">; seq
   return null;
 }
 
-/** The first tool call of the last reply that has no answer yet. */
-export function pendingCall(s: RunState): ToolCallRecord | null {
+/** The tool calls of the last reply that have no answer yet, in the order they were made. */
+export function pendingCalls(s: RunState): ToolCallRecord[] {
   const last = lastReply(s);
-  if (!last) return null;
-  return last.reply.toolCalls.find((c) => !s.outcomes.has(c.id)) ?? null;
+  if (!last) return [];
+  return last.reply.toolCalls.filter((c) => !s.outcomes.has(c.id));
 }
