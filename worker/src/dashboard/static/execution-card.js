@@ -83,6 +83,22 @@ export class ExecutionCards {
       );
   }
 
+  /** The run ended (cancelled, timed out) with executions still open: their cards say so. */
+  endAll() {
+    for (const entry of new Set(this.#running.values())) {
+      entry.el.dataset.state = "unfinished";
+      entry.el
+        .querySelector(".event-title")
+        ?.replaceChildren(
+          "Execution ",
+          badge("cancelled"),
+          h("span", { class: "meta" }, ` ${entry.toolCallId} · ended with the run, without a result`),
+        );
+    }
+    this.#running.clear();
+    this.#byCall.clear();
+  }
+
   /**
    * The card of execution.finished. It takes the running card's place when
    * there is one (and then `null` is returned: nothing new to append).

@@ -138,6 +138,7 @@ export class Timeline {
       case "run.finished":
         this.#ended = true;
         for (const id of [...this.#pending.keys()]) this.#settle(id, null, "");
+        this.#executions.endAll();
         return card(
           "finished",
           h("span", {}, "Run finished ", badge(str(p.status))),
