@@ -1,10 +1,11 @@
-import type { RunView } from "@edgeswarm/shared";
+import type { RunEvent, RunView } from "@edgeswarm/shared";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeAnthropic } from "../fakes/anthropic.ts";
 import { FakeModels } from "../fakes/models.ts";
 import type { FakeOpenAI } from "../fakes/openai.ts";
 import { reply } from "../fakes/server.ts";
+import { PLOT_CODE, SLOW_PRINT_CODE, SVG_CODE } from "../harness/programs.ts";
 import { createRun, getRun } from "../harness/runs.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { launchChromium, type PageProblems, pngBytes, screenshot, watchedPage } from "./browser.ts";
@@ -121,6 +122,28 @@ async function startRunFromForm(page: Page, task: string, options: { planner: st
   return runIdOf(page);
 }
 
+/**
+ * The seqs of the timeline's cards for a log: one per event, except that an
+ * execution's output joins its card, and its end takes the card's place.
+ */
+function cardSeqs(events: RunEvent[]): number[] {
+  const started = new Set<string>();
+  const seqs: number[] = [];
+  for (const e of events) {
+    if (e.type === "execution.output") continue;
+    if (e.type === "execution.started") started.add(e.payload.toolCallId);
+    if (e.type === "execution.finished" && started.delete(e.payload.toolCallId)) continue;
+    seqs.push(e.seq);
+  }
+  return seqs;
+}
+
+/** The run's events so far, from the log. */
+async function loggedEvents(id: string): Promise<RunEvent[]> {
+  const res = await stack.api.get(`/v1/runs/${id}/events?limit=1000`);
+  return ((await res.json()) as { events: RunEvent[] }).events;
+}
+
 async function usageShown(page: Page, role: string): Promise<[number, number]> {
   const cells = await page.locator(`[data-testid="usage"] tr[data-role="${role}"] td`).allTextContents();
   return [Number(cells[0]), Number(cells[1])];
@@ -135,6 +158,9 @@ describe("dashboard: what the Worker serves", () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("connect-src 'self'");
+    // Widened for a run's images (blob: URLs made by the page's own script) and no further.
+    expect(csp.split("; ")).toContain("img-src 'self' blob:");
+    expect(csp).not.toContain("data:");
     expect(csp).not.toContain("unsafe-inline");
     expect(page.headers.get("x-content-type-options")).toBe("nosniff");
     expect(page.headers.get("cache-control")).toBe("no-cache");
@@ -368,8 +394,9 @@ describe("dashboard in Chromium", () => {
       .locator("[data-testid=timeline] > li")
       .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.seq)))) as number[];
     const logged = await stack.api.get(`/v1/runs/${id}/events?limit=1000`);
-    const { events } = (await logged.json()) as { events: { seq: number; type: string }[] };
-    expect(shown).toEqual(events.map((e) => e.seq));
+    const { events } = (await logged.json()) as { events: RunEvent[] };
+    expect(shown).toEqual(cardSeqs(events));
+    expect(await page.getByTestId("timeline").getAttribute("data-events")).toBe(String(events.length));
     // The first connection asked from the start; every later one from the last event seen before
     // the restart (the parked run's approval.requested), so the Worker resent nothing.
     const parkedAt = String(events.find((e) => e.type === "approval.requested")?.seq);
@@ -378,11 +405,118 @@ describe("dashboard in Chromium", () => {
     expect(resumedFrom.slice(1).every((id) => id === parkedAt)).toBe(true);
   });
 
+  it("shows an execution's output as it arrives, well before it ends, then its whole result", async () => {
+    anthropic.enqueue(
+      reply.toolUse("run_code", { language: "python", code: SLOW_PRINT_CODE }),
+      reply.toolUse("finish", { summary: "printed twice", code: SLOW_PRINT_CODE, verdict: "success" }),
+    );
+    const id = await createRun(stack.api, { task: "Print, wait, print.", planner: null });
+    const page = await openPage();
+    await signIn(page);
+    await openRun(page, id);
+    const running = page.locator('[data-testid="execution"][data-state="running"]');
+    await running.getByTestId("live-output").filter({ hasText: "first output" }).waitFor();
+    // The program is still asleep: the log has its first line and not its end.
+    const seen = await loggedEvents(id);
+    expect(seen.some((e) => e.type === "execution.output")).toBe(true);
+    expect(seen.some((e) => e.type === "execution.finished")).toBe(false);
+    expect(await page.locator('[data-type="execution.finished"]').count()).toBe(0);
+    expect(await running.textContent()).not.toContain("second output");
+    await running.locator('[data-stream="stderr"]').filter({ hasText: "a warning" }).waitFor();
+    expect(await running.locator('[data-stream="stdout"]').first().textContent()).toContain("first output");
+
+    // The end replaces the live card with the result, in the same place: one card for the execution.
+    const done = page.locator('[data-testid="execution"][data-state="finished"]');
+    await done.getByTestId("stdout").filter({ hasText: "second output" }).waitFor();
+    expect(await done.getByTestId("stdout").textContent()).toBe("first output\nsecond output\n");
+    expect(await done.getByTestId("stderr").textContent()).toBe("a warning\n");
+    expect(await page.getByTestId("execution").count()).toBe(1);
+    expect(await page.getByTestId("live-output").count()).toBe(0);
+    await waitForRunStatus(page, "succeeded");
+    const events = await loggedEvents(id);
+    const firstOut = events.find((e) => e.type === "execution.output");
+    const end = events.find((e) => e.type === "execution.finished");
+    expect(Date.parse(end?.at ?? "") - Date.parse(firstOut?.at ?? "")).toBeGreaterThan(1500);
+  });
+
+  it("keeps a flood of live output to a bounded tail on screen, and says the log was cut", async () => {
+    // 300,000 characters at once (past the log's 256 KiB), then a pause to look at the live card.
+    const code =
+      "import sys, time\nfor i in range(3000):\n    print(f'{i:05d} ' + 'x' * 94)\nsys.stdout.flush()\ntime.sleep(3)\n";
+    anthropic.enqueue(
+      reply.toolUse("run_code", { language: "python", code }),
+      reply.toolUse("finish", { summary: "flooded", code, verdict: "success" }),
+    );
+    const id = await createRun(stack.api, { task: "Flood.", planner: null });
+    const page = await openPage();
+    await signIn(page);
+    await openRun(page, id);
+    const running = page.locator('[data-testid="execution"][data-state="running"]');
+    await running.locator('[data-testid="live-note"][data-cut="true"]').waitFor();
+    const shown = (await running.getByTestId("live-output").textContent()) ?? "";
+    expect(shown.length).toBeLessThanOrEqual(64 * 1024);
+    expect(shown.length).toBeGreaterThan(60 * 1024);
+    // The newest lines are the ones kept: the first are gone, and it ends where the log's cap cut it.
+    expect(shown).not.toContain("00000 ");
+    expect(Number(/(\d{5}) x*$/.exec(shown)?.[1])).toBeGreaterThan(2500);
+    expect(await running.getByTestId("live-note").textContent()).toMatch(/are not shown here.*keeps no more/);
+    await page.locator('[data-testid="execution"][data-state="finished"]').waitFor();
+    await waitForRunStatus(page, "succeeded");
+  });
+
+  it("shows the PNG and the SVG a run wrote inline, in the result and in the execution", async () => {
+    const code = `${PLOT_CODE}${SVG_CODE}`;
+    anthropic.enqueue(
+      reply.toolUse("run_code", { language: "python", code }),
+      reply.toolUse("finish", { summary: "drew a chart", code, verdict: "success" }),
+    );
+    const id = await createRun(stack.api, { task: "Draw a chart.", planner: null });
+    const page = await openPage();
+    await signIn(page);
+    const title = await page.title();
+    await openRun(page, id);
+    await waitForRunStatus(page, "succeeded");
+    const view = await getRun(stack.api, id);
+    const sizes = Object.fromEntries((view.result?.manifest ?? []).map((f) => [f.path, f.bytes]));
+    expect(Object.keys(sizes).sort()).toEqual(["chart.svg", "plot.png"]);
+
+    for (const where of ["result-image", "execution-image"]) {
+      for (const path of ["plot.png", "chart.svg"]) {
+        const img = page.locator(`[data-testid="${where}"][data-path="${path}"] img`);
+        await img.waitFor();
+        expect(await img.getAttribute("src"), `${where} ${path}`).toMatch(/^blob:/);
+        await page.waitForFunction(
+          (el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0,
+          await img.elementHandle(),
+        );
+      }
+    }
+    const png = page.locator('[data-testid="result-image"][data-path="plot.png"] img');
+    const natural = await png.evaluate((el) => [
+      (el as HTMLImageElement).naturalWidth,
+      (el as HTMLImageElement).naturalHeight,
+    ]);
+    expect(natural[0]).toBeGreaterThanOrEqual(64);
+    // Each file is listed with its size, which is the size of the bytes returned.
+    const pngFile = view.result?.files.find((f) => f.path === "plot.png");
+    expect(pngFile?.encoding).toBe("base64");
+    expect(sizes["plot.png"]).toBe(Buffer.from(pngFile?.content ?? "", "base64").length);
+    expect(await page.getByTestId("result-files").locator('[data-path="plot.png"]').textContent()).toMatch(
+      /^plot\.png \d+(\.\d)? (B|KiB)$/,
+    );
+    // The SVG's script did not run, and its markup is not in the page.
+    expect(await page.title()).toBe(title);
+    expect(await page.locator("main svg script").count()).toBe(0);
+    await png.scrollIntoViewIfNeeded();
+    screenshots.push(await screenshot(page, "run-images"));
+  });
+
   it("left its screenshots as non-empty PNGs", async () => {
     expect(screenshots.map((p) => p.split("/").at(-1))).toEqual([
       "run-page.png",
       "runs-list.png",
       "run-page-phone.png",
+      "run-images.png",
     ]);
     for (const path of screenshots) expect(await pngBytes(path), path).toBeGreaterThan(1000);
   });

@@ -7,6 +7,7 @@ import { Edgeswarm } from "@edgeswarm/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../client/src/cli/exit-codes.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
+import { PLOT_CODE, PNG_SIGNATURE, SLOW_PRINT_CODE } from "../harness/programs.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { Cli, cli, cliEnv, REPO } from "./cli-process.ts";
 import { FIB_CODE, failingCoder, solvingCoder, startModels } from "./models.ts";
@@ -59,6 +60,24 @@ describe("edgeswarm run", () => {
     expect(await readFile(join(out, "files", "fib.txt"), "utf8")).toBe("55");
     const saved = JSON.parse(await readFile(join(out, "run.json"), "utf8"));
     expect(saved).toMatchObject({ status: "succeeded", result: { stdout: "55\n" } });
+  });
+
+  it("saves the PNG a run wrote as its bytes, and prints its path and size", async () => {
+    const coder = solvingCoder(PLOT_CODE, "drew a chart");
+    models.anthropic.enqueue(coder, coder);
+    const out = join(dir, "plot");
+    const r = await cli(["run", "Draw a chart.", "--planner", "none", "--out", out], { env });
+    expect(r.code, r.err).toBe(EXIT_CODES.ok);
+    expect(r.out).toMatch(/^#\d+ execution\.output {2}call_1 stdout\| plot\.png made with (matplotlib|zlib)$/m);
+    expect(r.out).toMatch(/^#\d+ execution\.finished {2}iteration 1: .*; wrote plot\.png$/m);
+    const png = await readFile(join(out, "files", "plot.png"));
+    expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    const { result } = await swarm.runs.get(JSON.parse(await readFile(join(out, "run.json"), "utf8")).id);
+    expect(result?.manifest.find((f) => f.path === "plot.png")?.bytes).toBe(png.length);
+    // The saved path, whole, with its size as the manifest gives it.
+    const size = png.length < 1024 ? `${png.length} B` : `${(png.length / 1024).toFixed(1)} KiB`;
+    expect(r.out).toContain(`saved to ${out}:`);
+    expect(r.out.split("\n")).toContain(`  ${join(out, "files", "plot.png")}  ${size}`);
   });
 
   it("exits 1 with the reason when the coder never fixes its code", async () => {
@@ -145,6 +164,23 @@ describe("edgeswarm run on a terminal", () => {
   });
 });
 
+describe("edgeswarm run on a terminal: live output", () => {
+  it("shows the running execution's last lines while it runs, then the saved files", async () => {
+    const coder = solvingCoder(SLOW_PRINT_CODE, "printed twice");
+    models.anthropic.enqueue(coder, coder);
+    const out = join(dir, "live");
+    const proc = new Cli(["run", "Print, wait, print.", "--planner", "none", "--out", out], {
+      env: { ...env, TERM: "xterm" },
+      tty: true,
+    });
+    await proc.text(/▶ call_1 running on [\s\S]*│ first output/, "the first line in the live view", 30_000);
+    expect(proc.out).not.toContain("second output");
+    expect(await proc.code()).toBe(EXIT_CODES.ok);
+    expect(proc.out).toContain(`saved to ${out}:`);
+    expect(proc.out).toContain(join(out, "stdout.txt"));
+  });
+});
+
 describe("edgeswarm runs", () => {
   it("logs --follow prints each event as it happens, before the run ends", async () => {
     const id = await parkedRun();
@@ -176,6 +212,24 @@ describe("edgeswarm runs", () => {
         .split("\n")
         .map((_, i) => i + 1),
     );
+  });
+
+  it("logs --follow prints a program's output lines while it runs", async () => {
+    const coder = solvingCoder(SLOW_PRINT_CODE, "printed twice");
+    models.anthropic.enqueue(coder, coder);
+    const { id } = await swarm.runs.create({ task: "Print, wait, print.", planner: null });
+    const follow = new Cli(["runs", "logs", id, "--follow"], { env });
+    await follow.line(/^#\d+ execution\.output {2}call_1 stdout\| first output$/, "the program's first line");
+    // The program sleeps 2 s before its last line: nothing of its end is printed yet.
+    expect(follow.out).not.toContain("execution.finished");
+    expect(follow.out).not.toContain("second output");
+    expect(follow.out).toMatch(/^#\d+ execution\.started {2}call_1 runs on /m);
+    expect(await follow.code()).toBe(EXIT_CODES.ok);
+    expect(follow.out).toMatch(/^#\d+ execution\.output {2}call_1 stderr\| a warning$/m);
+    expect(follow.out).toMatch(/^#\d+ execution\.output {2}call_1 stdout\| second output$/m);
+    expect(follow.out).toMatch(/run\.finished {2}succeeded$/m);
+    // The log afterwards prints the same lines.
+    expect((await cli(["runs", "logs", id], { env })).out).toBe(follow.out);
   });
 
   it("approve --deny sends the reason; cancel ends a run; show and ls print it", async () => {
