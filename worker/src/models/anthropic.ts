@@ -61,7 +61,7 @@ export class AnthropicModel implements ModelClient {
                 : request.system,
             }
           : {}),
-        messages: request.cache ? markNewest(toMessages(request.messages)) : toMessages(request.messages),
+        messages: toMessages(request.messages, request.cache === true),
         ...(request.tools.length
           ? {
               tools: request.tools.map((tool) => ({
@@ -139,30 +139,18 @@ export class AnthropicModel implements ModelClient {
 const EPHEMERAL = { type: "ephemeral" } as const;
 
 /**
- * Puts a cache breakpoint on the newest turn's last block. With the one on
- * the system prompt (which the tools precede) the API caches the prefix up to
- * each; the next request, which repeats this one and adds a turn, reads it.
- */
-function markNewest(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[] {
-  const last = messages.at(-1);
-  if (!last) return messages;
-  const content: Block[] =
-    typeof last.content === "string" ? [{ type: "text", text: last.content }] : [...(last.content as Block[])];
-  const end = content.at(-1);
-  if (!end || end.type === "thinking" || end.type === "redacted_thinking") return messages;
-  content[content.length - 1] = { ...end, cache_control: EPHEMERAL } as Block;
-  return [...messages.slice(0, -1), { ...last, content } as Anthropic.MessageParam];
-}
-
-/**
  * Neutral turns to Messages API turns. Anthropic wants user and assistant to
  * alternate, so adjacent turns of one role (tool results, then a user nudge)
  * merge into one, with the tool_result blocks first, as the API requires.
  */
-export function toMessages(messages: ChatMessage[]): Anthropic.MessageParam[] {
+export function toMessages(messages: ChatMessage[], cache = false): Anthropic.MessageParam[] {
   const turns: Turn[] = [];
   for (const message of messages) {
     const turn = toTurn(message);
+    const end = turn.content.at(-1);
+    if (cache && message.cacheBreakpoint && end) {
+      turn.content[turn.content.length - 1] = { ...end, cache_control: EPHEMERAL } as Block;
+    }
     const last = turns.at(-1);
     if (last && last.role === turn.role) last.content.push(...turn.content);
     else turns.push(turn);
@@ -171,7 +159,7 @@ export function toMessages(messages: ChatMessage[]): Anthropic.MessageParam[] {
     if (role === "user") {
       content.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));
       const only = content[0];
-      if (content.length === 1 && only?.type === "text") return { role, content: only.text };
+      if (content.length === 1 && only?.type === "text" && !only.cache_control) return { role, content: only.text };
     }
     return { role, content };
   });

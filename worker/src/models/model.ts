@@ -39,11 +39,17 @@ export interface ToolResult {
   isError?: boolean | undefined;
 }
 
-/** One turn of a conversation, provider-neutral. */
-export type ChatMessage =
+/**
+ * One turn of a conversation, provider-neutral. `cacheBreakpoint` marks the
+ * end of the prefix the next request will repeat byte for byte: where a
+ * provider that needs marking (Anthropic) is asked to cache, when the request
+ * says `cache`.
+ */
+export type ChatMessage = (
   | { role: "user"; content: string }
   | { role: "assistant"; text: string; toolCalls: ToolCall[] }
-  | { role: "tool"; results: ToolResult[] };
+  | { role: "tool"; results: ToolResult[] }
+) & { cacheBreakpoint?: boolean };
 
 export interface ChatRequest {
   system: string;
@@ -52,8 +58,8 @@ export interface ChatRequest {
   maxTokens: number;
   /**
    * Mark the request for the provider's prompt cache where it needs marking
-   * (Anthropic's cache_control): the stable prefix and the newest turn.
-   * OpenAI caches a repeated prefix by itself.
+   * (Anthropic's cache_control): the system prompt with the tools, and the
+   * message marked `cacheBreakpoint`. OpenAI caches a repeated prefix by itself.
    */
   cache?: boolean | undefined;
   signal?: AbortSignal | undefined;

@@ -99,17 +99,25 @@ export function stepBriefing(s: RunState, files: readonly string[]): string {
  * Nothing in it varies but the turns themselves, so each request's prefix is
  * the previous request, byte for byte, up to where digests begin: the tool
  * results of replies older than the run's `fullTurns` go as digests.
+ *
+ * The cache breakpoint goes at the end of what the next request will repeat:
+ * the newest turn, or, once digests begin, the message before the reply the
+ * next request will digest. A breakpoint past that point would be written to
+ * the cache and never read.
  */
 export function conversation(s: RunState): ChatMessage[] {
   const messages: ChatMessage[] = [{ role: "user", content: stepBriefing(s, s.stepFiles) }];
   const fullTurns = (s.created?.context ?? DEFAULT_CONTEXT_POLICY).fullTurns;
   const replies = s.turns.filter((t) => t.kind === "reply").length;
+  const nextDigested = fullTurns === null ? -1 : replies - fullTurns;
+  let breakpoint = -1;
   let reply = 0;
   for (const turn of s.turns) {
     if (turn.kind === "nudge") {
       messages.push({ role: "user", content: turn.message });
       continue;
     }
+    if (reply === nextDigested) breakpoint = messages.length - 1;
     const old = fullTurns !== null && reply++ < replies - fullTurns;
     const { text, toolCalls } = turn.reply;
     messages.push({ role: "assistant", text, toolCalls: toolCalls.map((c) => (old ? digestCall(c) : { ...c })) });
@@ -130,6 +138,8 @@ export function conversation(s: RunState): ChatMessage[] {
       });
     }
   }
+  const marked = messages[breakpoint < 0 ? messages.length - 1 : breakpoint];
+  if (marked) marked.cacheBreakpoint = true;
   return messages;
 }
 
