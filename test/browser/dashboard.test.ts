@@ -138,6 +138,20 @@ function cardSeqs(events: RunEvent[]): number[] {
   return seqs;
 }
 
+/**
+ * Opens run `id` in a new page, signed in, and lets `held` (the gate the
+ * coder's reply waits on) open once the page follows the run live: what the
+ * run does next happens in front of the page, however long the page took.
+ */
+async function watchRun(id: string, held: Gate): Promise<Page> {
+  const page = await openPage();
+  await signIn(page);
+  await openRun(page, id);
+  await page.locator('[data-testid="stream-state"][data-state="live"]').waitFor();
+  held.open();
+  return page;
+}
+
 /** The run's events so far, from the log. */
 async function loggedEvents(id: string): Promise<RunEvent[]> {
   const res = await stack.api.get(`/v1/runs/${id}/events?limit=1000`);
@@ -406,14 +420,16 @@ describe("dashboard in Chromium", () => {
   });
 
   it("shows an execution's output as it arrives, well before it ends, then its whole result", async () => {
+    const held = gate();
     anthropic.enqueue(
-      reply.toolUse("run_code", { language: "python", code: SLOW_PRINT_CODE }),
+      async () => {
+        await held.opened;
+        return reply.toolUse("run_code", { language: "python", code: SLOW_PRINT_CODE });
+      },
       reply.toolUse("finish", { summary: "printed twice", code: SLOW_PRINT_CODE, verdict: "success" }),
     );
     const id = await createRun(stack.api, { task: "Print, wait, print.", planner: null });
-    const page = await openPage();
-    await signIn(page);
-    await openRun(page, id);
+    const page = await watchRun(id, held);
     const running = page.locator('[data-testid="execution"][data-state="running"]');
     await running.getByTestId("live-output").filter({ hasText: "first output" }).waitFor();
     // The program is still asleep: the log has its first line and not its end.
@@ -439,18 +455,53 @@ describe("dashboard in Chromium", () => {
     expect(Date.parse(end?.at ?? "") - Date.parse(firstOut?.at ?? "")).toBeGreaterThan(1500);
   });
 
+  it("keeps the output of calls that run at once each in its own card", async () => {
+    const code = (name: string) =>
+      `import time\nprint('from ${name}', flush=True)\ntime.sleep(1.5)\nprint('${name} done', flush=True)\n`;
+    const held = gate();
+    anthropic.enqueue(
+      async () => {
+        await held.opened;
+        return reply.toolCalls([
+          { name: "run_code", input: { language: "python", code: code("A") } },
+          { name: "run_code", input: { language: "python", code: code("B") } },
+        ]);
+      },
+      reply.toolUse("finish", { summary: "both ran", code: code("A"), verdict: "success" }),
+    );
+    const id = await createRun(stack.api, { task: "Run two at once.", planner: null });
+    const page = await watchRun(id, held);
+    const card = (name: string) => page.getByTestId("execution").filter({ hasText: `from ${name}` });
+    for (const name of ["A", "B"]) await card(name).locator('[data-testid="live-output"]').waitFor();
+    // Both are on the page at once, while both still sleep.
+    expect(await page.locator('[data-testid="execution"][data-state="running"]').count()).toBe(2);
+    for (const [mine, other] of [
+      ["A", "B"],
+      ["B", "A"],
+    ]) {
+      expect(await card(mine ?? "").textContent()).not.toContain(`from ${other}`);
+    }
+    await waitForRunStatus(page, "succeeded");
+    for (const name of ["A", "B"]) {
+      expect(await card(name).getByTestId("stdout").textContent()).toBe(`from ${name}\n${name} done\n`);
+    }
+    expect(await page.getByTestId("execution").count()).toBe(2);
+  });
+
   it("keeps a flood of live output to a bounded tail on screen, and says the log was cut", async () => {
     // 300,000 characters at once (past the log's 256 KiB), then a pause to look at the live card.
     const code =
       "import sys, time\nfor i in range(3000):\n    print(f'{i:05d} ' + 'x' * 94)\nsys.stdout.flush()\ntime.sleep(3)\n";
+    const held = gate();
     anthropic.enqueue(
-      reply.toolUse("run_code", { language: "python", code }),
+      async () => {
+        await held.opened;
+        return reply.toolUse("run_code", { language: "python", code });
+      },
       reply.toolUse("finish", { summary: "flooded", code, verdict: "success" }),
     );
     const id = await createRun(stack.api, { task: "Flood.", planner: null });
-    const page = await openPage();
-    await signIn(page);
-    await openRun(page, id);
+    const page = await watchRun(id, held);
     const running = page.locator('[data-testid="execution"][data-state="running"]');
     await running.locator('[data-testid="live-note"][data-cut="true"]').waitFor();
     const shown = (await running.getByTestId("live-output").textContent()) ?? "";

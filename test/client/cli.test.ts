@@ -216,9 +216,19 @@ describe("edgeswarm runs", () => {
 
   it("logs --follow prints a program's output lines while it runs", async () => {
     const coder = solvingCoder(SLOW_PRINT_CODE, "printed twice");
-    models.anthropic.enqueue(coder, coder);
+    // The coder's first reply waits until the follower is reading, so the program runs in front of it.
+    let following = () => {};
+    const followed = new Promise<void>((resolve) => {
+      following = resolve;
+    });
+    models.anthropic.enqueue(async (request) => {
+      await followed;
+      return typeof coder === "function" ? coder(request) : coder;
+    }, coder);
     const { id } = await swarm.runs.create({ task: "Print, wait, print.", planner: null });
     const follow = new Cli(["runs", "logs", id, "--follow"], { env });
+    await follow.line(/^#1 run\.created/, "the follower's first line");
+    following();
     await follow.line(/^#\d+ execution\.output {2}call_1 stdout\| first output$/, "the program's first line");
     // The program sleeps 2 s before its last line: nothing of its end is printed yet.
     expect(follow.out).not.toContain("execution.finished");
