@@ -11,6 +11,9 @@ import { RunTrace, SpanId } from "./trace.ts";
  */
 export const EVENT_VERSION = 1;
 
+/** Most characters of the sandbox's description a run keeps for its prompts. */
+export const SANDBOX_BRIEF_CHARS = 8 * 1024;
+
 /** Most characters of one execution's live output (`execution.output`) a run's log keeps. */
 export const LIVE_OUTPUT_CHARS = 256 * 1024;
 
@@ -54,6 +57,12 @@ export const EVENT_PAYLOADS = {
     trace: RunTrace.optional(),
     /** Prompt caching and digests; absent in runs from before them (the defaults apply). */
     context: ContextPolicy.optional(),
+    /**
+     * What the sandbox holds, in a few lines for the prompts, from what the
+     * pool's agents advertised when the run was made; absent when none had
+     * (then it is asked for again at each model call).
+     */
+    sandbox: z.string().max(SANDBOX_BRIEF_CHARS).optional(),
   }),
   "plan.created": z.object({ steps: z.array(PlanStep), skipped: z.boolean(), usage: TokenUsage.nullable() }),
   /** `spanId`: the step's span, made when it starts; absent in runs from before tracing. */

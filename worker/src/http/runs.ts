@@ -13,6 +13,7 @@ import type { AppEnv } from "../app-env.ts";
 import { EdgeswarmError, unwrap } from "../errors.ts";
 import { checkConfigured, checkModelAllowed, storedModel } from "../models/config.ts";
 import { limitsForPool } from "../pool-limits.ts";
+import { describeSandbox } from "../run/sandbox.ts";
 import { newRunTrace } from "../run/trace.ts";
 import { checkWebhookConfigured } from "../webhooks/secrets.ts";
 import { limitBody, parseBody } from "./body.ts";
@@ -83,6 +84,8 @@ export const runs = new Hono<AppEnv>()
       files: req.files.map((f) => f.path),
       context: req.context,
     };
+    const sandbox = await describeSandbox(c.env, pool);
+    if (sandbox) created.sandbox = sandbox;
     // Listed first, which also takes a place in the tenant's activeRuns.
     const index = c.env.RUN_INDEX.getByName(tenant.id);
     const now = new Date().toISOString();

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { jsonSchemaOf } from "../models/json-schema.ts";
 import { type ModelClient, ModelError } from "../models/model.ts";
 import SYSTEM from "../prompts/planner.md";
+import { withSandbox } from "../run/sandbox.ts";
 
 const Plan = z.object({ steps: z.array(PlanStep.strict()).min(1).max(8) }).strict();
 
@@ -14,13 +15,14 @@ export async function makePlan(
   model: ModelClient,
   task: string,
   files: readonly string[],
+  sandbox: string | null,
   signal: AbortSignal,
 ): Promise<{ steps: PlanStep[]; usage: TokenUsage }> {
   const prompt = files.length
     ? `Task:\n${task}\n\nFiles already in the workspace: ${files.join(", ")}`
     : `Task:\n${task}`;
   const answer = await model.structured({
-    system: SYSTEM,
+    system: withSandbox(SYSTEM, sandbox),
     prompt,
     schemaName: "plan",
     schema: PLAN_SCHEMA,

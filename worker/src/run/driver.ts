@@ -16,6 +16,7 @@ import { keepReply } from "../roles/reply.ts";
 import { newSpanId } from "../telemetry/durable.ts";
 import { executeCalls, rejectCall, validInput } from "./execute.ts";
 import { type Action, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
+import { describeSandbox, withSandbox } from "./sandbox.ts";
 import type { RunState } from "./state.ts";
 import type { RunTracer } from "./trace.ts";
 import type { Workspace } from "./workspace.ts";
@@ -126,7 +127,8 @@ export class Driver {
           const plan = await makePlan(
             ctx.tracer.model(createModel(resolveModel(planner, await loadConfig(ctx.env))), planner),
             s.created?.task ?? "",
-            ctx.workspace.all().map((f) => f.path),
+            s.created?.files ?? [],
+            await this.#sandbox(s),
             signal,
           );
           ctx.append("plan.created", "planner", { steps: plan.steps, skipped: false, usage: plan.usage }, key);
@@ -140,7 +142,7 @@ export class Driver {
           if (!coder) return;
           const model = ctx.tracer.model(createModel(resolveModel(coder, await loadConfig(ctx.env))), coder);
           const reply = await model.chat({
-            system: CODER_SYSTEM,
+            system: withSandbox(CODER_SYSTEM, await this.#sandbox(s)),
             messages: conversation(s),
             tools: CODER_TOOLS,
             maxTokens: 8192,
@@ -197,6 +199,13 @@ export class Driver {
         return;
       }
     }
+  }
+
+  /** The sandbox's description for a prompt: the run's own, or, if it has none, the pool's now. */
+  async #sandbox(s: RunState): Promise<string | null> {
+    const created = s.created;
+    if (!created) return null;
+    return created.sandbox ?? (await describeSandbox(this.#ctx.env, created.pool));
   }
 
   /** Runs a model call; a failure is retried durably (model.retry) or ends the run `model_error`. */
