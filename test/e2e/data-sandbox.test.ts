@@ -165,6 +165,30 @@ describe("--preload", () => {
     expect(await run(TENANTS.b.key, "e2e-data-preload", { OMP_NUM_THREADS: "1" })).toBe("False False\n");
   });
 
+  it("ends a preloaded program as python3 would: threads joined, atexit run, open files flushed, its exit code", async () => {
+    await warmReady("e2e-data-preload");
+    const code = [
+      "import atexit, sys, threading, time",
+      "def late():",
+      "    time.sleep(0.2)",
+      "    print('thread done', flush=True)",
+      "threading.Thread(target=late).start()",
+      "atexit.register(lambda: print('atexit ran'))",
+      "kept = open('left-open.txt', 'w')",
+      "kept.write('flushed at exit')",
+      "print('main done')",
+      "sys.exit(3)",
+    ].join("\n");
+    const res = await fetch(`${stack.api.url}/v1/executions`, {
+      method: "POST",
+      headers: { ...stack.api.headers(), Authorization: `Bearer ${TENANTS.b.key}` },
+      body: JSON.stringify({ language: "python", code }),
+    });
+    const result = (await res.json()) as ExecutionResult;
+    expect(result).toMatchObject({ exitCode: 3, stdout: "main done\nthread done\natexit ran\n", stderr: "" });
+    expect(result.files).toEqual([{ path: "left-open.txt", content: "flushed at exit", encoding: "utf8" }]);
+  });
+
   it("still uses each container once: a module a program changed is not seen by the next", async () => {
     await warmReady("e2e-data-preload");
     const mark = "import pandas\npandas.edgeswarm_mark = 1\nprint(hasattr(pandas, 'edgeswarm_mark'))\n";
