@@ -21,6 +21,7 @@ export type {
   RunView,
 } from "@edgeswarm/shared";
 export type { Agents } from "./sdk/agents.ts";
+export { type WaitingCall, WaitingCalls, waitingCalls } from "./sdk/approvals.ts";
 export { Edgeswarm, type EdgeswarmOptions } from "./sdk/client.ts";
 export {
   CLIENT_ERROR_CODES,

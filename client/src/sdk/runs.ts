@@ -8,6 +8,7 @@ import {
   RunView,
   TERMINAL_RUN_STATUSES,
 } from "@edgeswarm/shared";
+import { type WaitingCall, waitingCalls } from "./approvals.ts";
 import type { RetryOptions } from "./retry.ts";
 import { type FollowOptions, followRunEvents, type RunSource } from "./run-events.ts";
 import type { CallOptions, Transport } from "./transport.ts";
@@ -117,9 +118,36 @@ export class Runs {
     return this.#t.json(RunView, `${path(id)}/cancel`, { method: "POST", signal: options.signal });
   }
 
-  /** Approves (or, with `approve: false`, denies) the execution a run is parked on. */
+  /**
+   * Approves (or, with `approve: false`, denies) a call the run is parked on:
+   * the one `toolCallId` names, else the first waiting. A reply with several
+   * run_code calls waits until each is decided; the approved ones then run.
+   * A `toolCallId` that is not waiting is a 409 `invalid_state` naming those that are.
+   * @example
+   * for (const call of await swarm.runs.waiting(id)) {
+   *   await swarm.runs.approve(id, { approve: !call.code.includes("rm -rf"), toolCallId: call.toolCallId });
+   * }
+   */
   approve(id: string, decision: ApprovalRequest, options: CallOptions = {}): Promise<RunView> {
     return this.#t.json(RunView, `${path(id)}/approval`, { method: "POST", body: decision, signal: options.signal });
+  }
+
+  /**
+   * The calls the run waits on for a decision, in the order asked, each with
+   * its code and files; empty unless the run is `awaiting_approval`. Read from
+   * the event log, page by page.
+   */
+  async waiting(id: string, options: CallOptions = {}): Promise<WaitingCall[]> {
+    const events: RunEvent[] = [];
+    let after = 0;
+    // Bounded: each page moves `after` on or ends the loop.
+    for (let page = 0; page < 100_000; page++) {
+      const { events: got } = await this.eventPage(id, { after, limit: 1000, signal: options.signal });
+      if (got.length === 0) break;
+      events.push(...got.filter((e) => e.type.startsWith("approval.") || e.type === "run.finished"));
+      after = got.at(-1)?.seq ?? after;
+    }
+    return waitingCalls(events);
   }
 }
 
