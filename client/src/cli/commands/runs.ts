@@ -1,10 +1,14 @@
 import type { RunView } from "@edgeswarm/shared";
+import type { WaitingCall } from "../../sdk/approvals.ts";
+import type { Runs } from "../../sdk/runs.ts";
 import type { Command } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { number } from "../options.ts";
 import { byteSize, jsonLine, oneLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { table } from "../render/table.ts";
+import { approveCommand, detailLines, summaryLines } from "../render/waiting-calls.ts";
+import { UsageError } from "../usage-error.ts";
 
 /** `edgeswarm runs ls`: one page of the tenant's runs, newest first. */
 export const runsLs: Command = {
@@ -40,18 +44,23 @@ export const runsShow: Command = {
   name: "runs show",
   args: "<id>",
   positionals: [1, 1],
-  summary: "show a run: status, plan, iterations, usage, result or error",
+  summary: "show a run: status, plan, iterations, usage, result or error, and each call waiting for approval",
   flags: {},
-  async run(ctx, _values, [id]) {
-    const run = await (await ctx.swarm()).runs.get(id ?? "");
-    if (ctx.json) jsonLine(run);
-    else for (const line of describeRun(run)) out(line);
+  async run(ctx, _values, [id = ""]) {
+    const swarm = await ctx.swarm();
+    const run = await swarm.runs.get(id);
+    if (ctx.json) {
+      jsonLine(run);
+      return EXIT_CODES.ok;
+    }
+    const waiting = run.status === "awaiting_approval" ? await swarm.runs.waiting(id) : [];
+    for (const line of describeRun(run, waiting)) out(line);
     return EXIT_CODES.ok;
   },
 };
 
-/** The human view of a run, as `runs show` prints it. */
-export function describeRun(run: RunView): string[] {
+/** The human view of a run, as `runs show` prints it, with the calls it waits on (from its log). */
+export function describeRun(run: RunView, waiting: readonly WaitingCall[] = []): string[] {
   const lines = [
     `id:         ${run.id}`,
     `status:     ${run.status}`,
@@ -75,6 +84,7 @@ export function describeRun(run: RunView): string[] {
     if (files.length) lines.push(`files:      ${files.join(", ")}`);
     lines.push("stdout:", printable(run.result.stdout.replace(/\n$/, "")));
   }
+  lines.push(...detailLines(run.id, waiting));
   return lines;
 }
 
@@ -123,22 +133,58 @@ export const runsCancel: Command = {
   },
 };
 
-/** `edgeswarm runs approve <id> [--deny] [--reason]`. */
+const APPROVE = "runs approve";
+
+/** `edgeswarm runs approve <id> [--call <toolCallId>] [--deny] [--reason]`. */
 export const runsApprove: Command = {
-  name: "runs approve",
+  name: APPROVE,
   args: "<id>",
   positionals: [1, 1],
-  summary: "approve (or --deny) the execution a run is waiting on",
+  summary: "approve (or --deny) a call the run is waiting on",
   flags: {
+    call: { type: "string", value: "<toolCallId>", help: "the waiting call to decide (runs show lists them)" },
     deny: { type: "boolean", help: "deny it instead; the coder is told, with the reason" },
     reason: { type: "string", value: "<text>", help: "why (the coder reads it)" },
   },
+  notes:
+    "A coder reply with several run_code calls waits until each is decided; the approved ones then run.\n" +
+    "Without --call, the one waiting call is decided; when several wait, nothing is decided and they are\n" +
+    "listed (exit 2), so that a call is never approved without being named.",
   async run(ctx, values, [id = ""]) {
     const approve = !values.deny;
     const reason = typeof values.reason === "string" ? values.reason : undefined;
-    const run = await (await ctx.swarm()).runs.approve(id, { approve, ...(reason ? { reason } : {}) });
-    if (ctx.json) jsonLine(run);
-    else out(`${approve ? "approved" : "denied"}: run ${run.id} is ${run.status}`);
+    const swarm = await ctx.swarm();
+    const toolCallId = typeof values.call === "string" ? values.call : await onlyWaiting(swarm.runs, id);
+    const run = await swarm.runs.approve(id, {
+      approve,
+      ...(reason ? { reason } : {}),
+      ...(toolCallId ? { toolCallId } : {}),
+    });
+    if (ctx.json) {
+      jsonLine(run);
+      return EXIT_CODES.ok;
+    }
+    const decided = `${approve ? "approved" : "denied"}${toolCallId ? ` ${toolCallId}` : ""}`;
+    out(`${decided}: run ${run.id} is ${run.status}`);
+    if (run.status === "awaiting_approval") {
+      const left = await swarm.runs.waiting(id);
+      if (left.length) out(`still waiting: ${left.map((c) => approveCommand(id, c.toolCallId)).join("; ")}`);
+    }
     return EXIT_CODES.ok;
   },
 };
+
+/**
+ * The call to decide when none was named: the one waiting, or none (the API
+ * then says why the run is not waiting). Several waiting is a usage error
+ * that lists them: which one to run is the user's choice, not the order's.
+ */
+async function onlyWaiting(runs: Runs, id: string): Promise<string | undefined> {
+  const waiting = await runs.waiting(id);
+  if (waiting.length <= 1) return waiting[0]?.toolCallId;
+  const list = summaryLines(waiting, 60).map((l) => `  ${l}`);
+  throw new UsageError(
+    `run ${id} waits on ${waiting.length} calls; name one with --call <toolCallId>:\n${list.join("\n")}`,
+    APPROVE,
+  );
+}

@@ -1,5 +1,6 @@
 import type { RunEvent } from "@edgeswarm/shared";
 import { duration, oneLine, printable } from "../output.ts";
+import { approveCommand } from "./waiting-calls.ts";
 
 /** Files an execution.finished line names before it says how many more. */
 const NAMED_FILES = 10;
@@ -46,10 +47,14 @@ function detail(e: RunEvent, runId: string): string {
     }
     case "tool.rejected":
       return `${e.payload.name}: ${oneLine(e.payload.message, 120)}`;
-    case "approval.requested":
-      return `step ${e.payload.step + 1}: ${e.payload.language} code waits for approval (edgeswarm runs approve ${runId})`;
-    case "approval.decided":
-      return e.payload.approve ? "approved" : `denied${e.payload.reason ? `: ${oneLine(e.payload.reason)}` : ""}`;
+    case "approval.requested": {
+      const { step, language, toolCallId } = e.payload;
+      return `step ${step + 1}: ${language} code of ${oneLine(toolCallId, 64)} waits for approval (${approveCommand(runId, toolCallId)})`;
+    }
+    case "approval.decided": {
+      const { approve, toolCallId, reason } = e.payload;
+      return `${approve ? "approved" : "denied"} ${oneLine(toolCallId, 64)}${!approve && reason ? `: ${oneLine(reason)}` : ""}`;
+    }
     case "execution.started":
       return `${e.payload.toolCallId} runs on ${e.payload.agentId} (${e.payload.executionId})`;
     case "execution.output":

@@ -35,7 +35,11 @@ describe("eventLine", () => {
       `#${finished.seq} execution.finished  iteration 1: python failed (exit 1) in 1.5 s`,
     );
     const parked = ev("approval.requested", { step: 0, toolCallId: "t", language: "python", code: "print(1)" });
-    expect(eventLine(parked, RUN)).toContain(`edgeswarm runs approve ${RUN}`);
+    expect(eventLine(parked, RUN)).toBe(
+      `#${parked.seq} approval.requested  step 1: python code of t waits for approval (edgeswarm runs approve ${RUN} --call t)`,
+    );
+    const denied = ev("approval.decided", { toolCallId: "call_2", approve: false, reason: "too\nrisky" });
+    expect(eventLine(denied, RUN)).toBe(`#${denied.seq} approval.decided  denied call_2: too risky`);
     const end = ev("run.finished", { status: "failed", reason: "max_iterations", message: "8 executions" });
     expect(eventLine(end, RUN)).toMatch(/run\.finished {2}failed \(max_iterations\): 8 executions$/);
   });
@@ -172,5 +176,32 @@ describe("ProgressView", () => {
     );
     expect(view.lines().join("\n")).not.toContain("call_2 running");
     expect(view.lines().join("\n")).not.toContain("│");
+  });
+
+  it("lists each call waiting for approval until it is decided, and stays awaiting until all are", () => {
+    const view = new ProgressView(
+      RUN,
+      () => {},
+      () => 200,
+    );
+    const ask = (n: number, code: string) =>
+      view.update(ev("approval.requested", { step: 0, toolCallId: `call_${n}`, language: "python", code }));
+    ask(1, "print('kept')");
+    ask(2, "import shutil\nshutil.rmtree('/workspace')");
+    expect(view.lines()[0]).toBe(`run ${RUN}  awaiting_approval`);
+    expect(view.lines().slice(-3)).toEqual([
+      `waiting for approval of 2 calls: edgeswarm runs approve ${RUN} --call <toolCallId>`,
+      "  ? call_1  python, step 1: print('kept')",
+      "  ? call_2  python, step 1: import shutil shutil.rmtree('/workspace')",
+    ]);
+    view.update(ev("approval.decided", { toolCallId: "call_2", approve: false, reason: null }));
+    expect(view.lines()[0]).toBe(`run ${RUN}  awaiting_approval`);
+    expect(view.lines().slice(-2)).toEqual([
+      `waiting for approval of 1 call: edgeswarm runs approve ${RUN}`,
+      "  ? call_1  python, step 1: print('kept')",
+    ]);
+    view.update(ev("approval.decided", { toolCallId: "call_1", approve: true, reason: null }));
+    expect(view.lines()[0]).toBe(`run ${RUN}  running`);
+    expect(view.lines().join("\n")).not.toContain("waiting for approval");
   });
 });

@@ -1,6 +1,8 @@
 import type { PlanStep, RunEvent } from "@edgeswarm/shared";
+import { WaitingCalls } from "../../sdk/approvals.ts";
 import { duration, oneLine } from "../output.ts";
 import { LastLines } from "./last-lines.ts";
+import { summaryLines } from "./waiting-calls.ts";
 
 /** How many executions the live view lists (the newest). */
 const SHOWN_EXECUTIONS = 6;
@@ -8,6 +10,8 @@ const SHOWN_EXECUTIONS = 6;
 const SHOWN_RUNNING = 3;
 /** How many of the newest output lines it shows, of the running execution that printed last. */
 const SHOWN_OUTPUT_LINES = 5;
+/** How many calls waiting for approval it lists (a reply may make several). */
+const SHOWN_WAITING = 6;
 
 interface RunningExecution {
   toolCallId: string;
@@ -44,6 +48,8 @@ export class ProgressView {
   #printing: string | null = null;
   #tokens = { in: 0, out: 0 };
   #note = "";
+  /** The calls waiting for a decision: listed until each is decided. */
+  #waiting = new WaitingCalls();
   /** Each finished step's verdict, by step index. */
   #verdicts = new Map<number, "success" | "failure">();
 
@@ -56,6 +62,7 @@ export class ProgressView {
   /** Takes in one event and redraws, unless `draw` is false (a prompt is up). */
   update(e: RunEvent, draw = true): void {
     this.#note = "";
+    this.#waiting.add(e);
     switch (e.type) {
       case "run.created":
         this.#maxIterations = e.payload.maxIterations;
@@ -74,10 +81,10 @@ export class ProgressView {
         break;
       case "approval.requested":
         this.#status = "awaiting_approval";
-        this.#note = `waiting for approval: edgeswarm runs approve ${this.#runId}`;
         break;
       case "approval.decided":
-        this.#status = "running";
+        // The run goes on once every call of the reply is decided.
+        if (this.#waiting.size === 0) this.#status = "running";
         break;
       case "execution.started":
         this.#running.set(e.payload.executionId, {
@@ -154,8 +161,22 @@ export class ProgressView {
       lines.push(`  #${x.iteration} ${x.status} ${duration(x.durationMs)}`);
     }
     lines.push(...this.#runningLines());
+    lines.push(...this.#waitingLines(width));
     if (this.#note) lines.push(this.#note);
     return lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  }
+
+  #waitingLines(width: number): string[] {
+    const calls = this.#waiting.list();
+    if (calls.length === 0) return [];
+    const how =
+      calls.length === 1
+        ? `edgeswarm runs approve ${this.#runId}`
+        : `edgeswarm runs approve ${this.#runId} --call <toolCallId>`;
+    const lines = [`waiting for approval of ${calls.length === 1 ? "1 call" : `${calls.length} calls`}: ${how}`];
+    for (const line of summaryLines(calls.slice(0, SHOWN_WAITING), width)) lines.push(`  ? ${line}`);
+    if (calls.length > SHOWN_WAITING) lines.push(`  … and ${calls.length - SHOWN_WAITING} more waiting`);
+    return lines;
   }
 
   #runningLines(): string[] {
