@@ -1,5 +1,6 @@
 import {
   type AgentFrame,
+  type AgentSandbox,
   type ExecStart,
   PROTOCOL_VERSION,
   parseFrame,
@@ -117,7 +118,12 @@ export class SimulatedAgent {
 
   /** Says hello (as this agent's id, unless told another); resolves with the Worker's welcome. */
   async hello(
-    options: { agentId?: string; capacity?: number | undefined; images?: Record<string, string> | undefined } = {},
+    options: {
+      agentId?: string;
+      capacity?: number | undefined;
+      images?: Record<string, string> | undefined;
+      sandboxes?: AgentSandbox[];
+    } = {},
   ) {
     this.send({
       type: "agent.hello",
@@ -128,6 +134,7 @@ export class SimulatedAgent {
       images: (options.images ?? { python: "simulated" }) as Record<string, string>,
       labels: {},
       inFlight: 0,
+      ...(options.sandboxes ? { sandboxes: options.sandboxes } : {}),
     } as AgentFrame);
     return this.next((f) => f.type === "worker.welcome");
   }

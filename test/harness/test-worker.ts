@@ -1,9 +1,10 @@
 import { join } from "node:path";
-import type { ExecutionSummary } from "@edgeswarm/shared";
+import type { AgentSummary, ExecutionSummary } from "@edgeswarm/shared";
 import { ROOT } from "../../scripts/lib/paths.ts";
 import { within } from "../../scripts/lib/wait.ts";
 import type { Answer as PoolAnswer } from "../../worker/src/errors.ts";
 import type { ExecuteInput, PoolEvent } from "../../worker/src/pool/rpc.ts";
+import type { SandboxProfile } from "../../worker/src/pool/sandbox-profile.ts";
 import { type Answer, SimulatedAgent } from "./simulated-agent.ts";
 import { type WorkerConfig, WorkerProcess } from "./worker.ts";
 
@@ -106,6 +107,12 @@ export class TestWorker {
   async cancel(pool: string, executionId: string): Promise<boolean> {
     const res = await fetch(`${this.url}/__test/pools/${pool}/cancel?id=${executionId}`, { method: "POST" });
     return ((await res.json()) as { cancelled: boolean }).cancelled;
+  }
+
+  /** The pool's agents as GET /v1/agents lists them, and its sandbox profile (PoolDO.sandboxProfile). */
+  async sandboxes(pool: string): Promise<{ agents: AgentSummary[]; profile: SandboxProfile }> {
+    const res = await fetch(`${this.url}/__test/pools/${pool}/sandboxes`, { method: "POST" });
+    return (await res.json()) as { agents: AgentSummary[]; profile: SandboxProfile };
   }
 
   /** Resets a pool's object, as a deploy would: what it held fails. */

@@ -272,7 +272,7 @@ describe("DockerRuntime (real Docker)", { timeout: TEST_TIMEOUT }, () => {
     try {
       const r = await run("import os\nprint(os.environ.get('EDGESWARM_TEST_SECRET'))\nprint(sorted(os.environ))");
       expect(r.stdout).toBe(
-        "None\n['HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TMPDIR']\n",
+        "None\n['HOME', 'LANG', 'MPLCONFIGDIR', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TMPDIR']\n",
       );
     } finally {
       delete process.env.EDGESWARM_TEST_SECRET;

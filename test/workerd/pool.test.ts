@@ -315,3 +315,83 @@ describe("agent identity", () => {
     expect(await greedy.hello({ capacity: 1024 })).toMatchObject({ type: "worker.welcome", capacity: 3 });
   });
 });
+
+describe("what agents' images hold", () => {
+  const python = (packages: Record<string, string>) => ({
+    language: "python" as const,
+    image: "img/data:1",
+    interpreter: { name: "python", version: "3.11.2" },
+    packages,
+  });
+
+  it("lists each agent's sandboxes whole, past what a socket attachment holds, and profiles what all share", async () => {
+    const pool = newPool();
+    // About 9 KB of packages: more than the 2,048 bytes a hibernation attachment may hold.
+    const many = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`package-${i}`, `1.${i}.0`]));
+    const full = await SimulatedAgent.open(
+      `${worker.url.replace(/^http/, "ws")}/__test/pools/${pool}/connect`,
+      "x",
+      "full",
+    );
+    agents.push(full);
+    await full.hello({ sandboxes: [python({ ...many, pandas: "1.5.3", numpy: "1.26.4" })] });
+    const lean = await SimulatedAgent.open(
+      `${worker.url.replace(/^http/, "ws")}/__test/pools/${pool}/connect`,
+      "x",
+      "lean",
+    );
+    agents.push(lean);
+    await lean.hello({ sandboxes: [python({ numpy: "1.24.2" })] });
+
+    const both = await worker.sandboxes(pool);
+    expect(Object.keys(both.agents.find((a) => a.id === "full")?.sandboxes?.[0]?.packages ?? {})).toHaveLength(252);
+    expect(both.profile.languages).toEqual([
+      {
+        language: "python",
+        agents: 2,
+        interpreter: { name: "python", version: "3.11.2" },
+        packages: { numpy: "1.24.2" },
+      },
+    ]);
+
+    lean.close();
+    await within(
+      (async () => {
+        while ((await worker.sandboxes(pool)).agents.length !== 1) await new Promise((r) => setTimeout(r, 50));
+      })(),
+      10_000,
+      "the lean agent to leave the pool",
+    );
+    const one = await worker.sandboxes(pool);
+    expect(one.profile.languages[0]?.packages).toMatchObject({ pandas: "1.5.3", numpy: "1.26.4" });
+  });
+
+  it("promises nothing of a language whose agent says nothing (an older agent)", async () => {
+    const pool = newPool();
+    await agent(pool, "old");
+    const { agents: listed, profile } = await worker.sandboxes(pool);
+    expect(listed[0]?.sandboxes).toBeUndefined();
+    expect(profile.languages).toEqual([{ language: "python", agents: 1, packages: {} }]);
+  });
+
+  it("refuses a hello whose sandboxes are over the bounds", async () => {
+    const pool = newPool();
+    const greedy = await SimulatedAgent.open(
+      `${worker.url.replace(/^http/, "ws")}/__test/pools/${pool}/connect`,
+      "x",
+      "greedy",
+    );
+    agents.push(greedy);
+    const tooMany = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`p${i}`, "1"]));
+    greedy.send({
+      type: "agent.hello",
+      protocolVersion: 2,
+      agentId: "greedy",
+      version: "0",
+      capacity: 1,
+      images: { python: "x" },
+      sandboxes: [python(tooMany)],
+    });
+    expect(await greedy.next((f) => f.type === "error")).toMatchObject({ error: { code: "bad_frame" } });
+  });
+});

@@ -72,7 +72,7 @@ async function load(stub: DurableObjectStub<PoolDO>, body: { n: number; concurre
   return { wallMs: Date.now() - began, latencies, failed };
 }
 
-const POOL_ROUTE = /^\/__test\/pools\/([a-z0-9._-]+)\/(execute|connect|cancel|reset|load|agents)$/;
+const POOL_ROUTE = /^\/__test\/pools\/([a-z0-9._-]+)\/(execute|connect|cancel|reset|load|agents|sandboxes)$/;
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -115,6 +115,8 @@ export default {
         return Response.json({ cancelled: await stub.cancel(url.searchParams.get("id") ?? "") });
       case "load":
         return Response.json(await load(stub, await request.json()));
+      case "sandboxes":
+        return Response.json({ agents: (await stub.agents()).agents, profile: await stub.sandboxProfile() });
       case "agents": {
         // The baseline beside "load": `n` RPCs that do nothing, `concurrency` at a time.
         const { n, concurrency } = (await request.json()) as { n: number; concurrency: number };
