@@ -1,6 +1,7 @@
 import agentsView from "./static/agents-view.js";
 import api from "./static/api.js";
 import app from "./static/app.js";
+import approvalCard from "./static/approval-card.js";
 import diff from "./static/diff.js";
 import dom from "./static/dom.js";
 import events from "./static/events.js";
@@ -34,6 +35,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["style.css", { body: style, type: "text/css; charset=utf-8" }],
   ["agents-view.js", { body: agentsView, type: JS }],
   ["api.js", { body: api, type: JS }],
+  ["approval-card.js", { body: approvalCard, type: JS }],
   ["app.js", { body: app, type: JS }],
   ["diff.js", { body: diff, type: JS }],
   ["dom.js", { body: dom, type: JS }],

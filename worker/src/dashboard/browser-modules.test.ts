@@ -40,12 +40,17 @@ interface LiveOutputModule {
 interface ImagesModule {
   imageType(path: unknown): string | null;
 }
+interface ApprovalModule {
+  approvalBody(approve: boolean, reason: unknown, toolCallId: string): Record<string, unknown>;
+  waitingText(count: number): string;
+}
 
 const load = <T>(path: string): Promise<T> => import(/* @vite-ignore */ path) as Promise<T>;
 const { lineDiff, diffStats } = await load<DiffModule>("./static/diff.js");
 const { sseFrames } = await load<EventsModule>("./static/events.js");
 const { OutputTail, RENDER_CHARS } = await load<LiveOutputModule>("./static/live-output.js");
 const { imageType } = await load<ImagesModule>("./static/images.js");
+const { approvalBody, waitingText } = await load<ApprovalModule>("./static/approval-card.js");
 
 const show = (diff: DiffLine[]) => diff.map((l) => `${l.op}${l.text}`);
 
@@ -165,5 +170,26 @@ describe("imageType", () => {
     expect(imageType("a.jpeg")).toBe("image/jpeg");
     expect(imageType("chart.svg")).toBe("image/svg+xml");
     for (const path of ["a.html", "png", "a.png.txt", "a.gif", "", null, 7]) expect(imageType(path)).toBeNull();
+  });
+});
+
+describe("approvalBody", () => {
+  it("names the call it decides, and sends a reason only when one was typed", () => {
+    expect(approvalBody(true, "  ", "call_2")).toEqual({ approve: true, toolCallId: "call_2" });
+    expect(approvalBody(false, " too risky ", "call_1")).toEqual({
+      approve: false,
+      reason: "too risky",
+      toolCallId: "call_1",
+    });
+    // A card from an event without an id still decides: the first waiting call, as the API picks.
+    expect(approvalBody(true, undefined, "")).toEqual({ approve: true });
+  });
+});
+
+describe("waitingText", () => {
+  it("counts the calls that wait, and says nothing when none does", () => {
+    expect(waitingText(0)).toBe("");
+    expect(waitingText(1)).toBe("1 call waits for a decision:");
+    expect(waitingText(3)).toBe("3 calls wait for a decision:");
   });
 });

@@ -66,3 +66,7 @@ declare module "*/static/live-output.js" {
   const text: string;
   export default text;
 }
+declare module "*/static/approval-card.js" {
+  const text: string;
+  export default text;
+}

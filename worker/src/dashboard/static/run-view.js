@@ -69,11 +69,14 @@ export function runView(root, id) {
   const streamState = h("span", { class: "stream-state", "data-testid": "stream-state" }, STREAM_TEXT.connecting);
   const list = h("ol", { class: "timeline", "data-testid": "timeline" });
   const message = h("p", { class: "error-text", role: "alert" });
+  const timeline = new Timeline(list, { approve: (body) => api(`${path}/approval`, { body }) });
   replace(
     root,
     h("p", {}, h("a", { href: "#/runs" }, "← Runs")),
     header,
     message,
+    // The calls waiting for a decision, above the rest: a reply with several asks about each.
+    timeline.waiting,
     summary,
     planSection,
     h("section", { class: "panel" }, h("h2", {}, "Timeline ", streamState), list),
@@ -168,9 +171,6 @@ export function runView(root, id) {
     }
   };
 
-  const timeline = new Timeline(list, {
-    approve: (approve, reason) => api(`${path}/approval`, { body: reason ? { approve, reason } : { approve } }),
-  });
   refresh();
   const stop = followRun(id, {
     onEvent: (event) => {

@@ -3,8 +3,9 @@
 // execution-card.js). Payload shapes are those of shared/src/events.ts;
 // anything missing or of the wrong type is shown as absent rather than trusted.
 
+import { ApprovalCards } from "./approval-card.js";
 import { diffStats, lineDiff } from "./diff.js";
-import { badge, card, duration, h, num, replace, str } from "./dom.js";
+import { badge, card, duration, h, num, str } from "./dom.js";
 import { ExecutionCards } from "./execution-card.js";
 
 function pre(text, props = {}) {
@@ -26,25 +27,28 @@ function diffView(diff) {
 }
 
 /**
- * Renders events into `list` (an <ol>). `approve(approve, reason)` posts a
- * decision and resolves or throws an ApiError.
+ * Renders events into `list` (an <ol>). `approve(body)` posts an approval
+ * body (`{approve, reason?, toolCallId}`) and resolves or throws an ApiError.
+ * `waiting` is the list of calls waiting for a decision, for the page to place.
  */
 export class Timeline {
   #list;
-  #approve;
+  #approvals;
   #steps = [];
   #codeVersions = 0;
   #previousCode = null;
-  /** Approval cards still waiting, by tool call id. */
-  #pending = new Map();
-  #ended = false;
   #executions = new ExecutionCards();
   /** Events taken in: with the cards' seqs, what a test checks to see none was missed or repeated. */
   #seen = 0;
 
   constructor(list, { approve }) {
     this.#list = list;
-    this.#approve = approve;
+    this.#approvals = new ApprovalCards(approve);
+  }
+
+  /** The waiting list (hidden while no call waits). */
+  get waiting() {
+    return this.#approvals.waiting;
   }
 
   add(event) {
@@ -96,12 +100,17 @@ export class Timeline {
       case "tool.rejected":
         return card("rejected", `Tool call rejected: ${str(p.name)}`, pre(str(p.message)));
       case "approval.requested":
-        return this.#approvalCard(p);
+        return this.#approvals.requested(p);
       case "approval.decided": {
-        this.#settle(str(p.toolCallId), p.approve === true, str(p.reason));
+        this.#approvals.decided(p);
         return card(
           "decided",
-          p.approve ? "Execution approved" : "Execution denied",
+          h(
+            "span",
+            {},
+            p.approve ? "Execution approved " : "Execution denied ",
+            h("span", { class: "meta" }, str(p.toolCallId)),
+          ),
           p.reason ? h("p", {}, `Reason: ${str(p.reason)}`) : null,
         );
       }
@@ -136,8 +145,7 @@ export class Timeline {
           h("p", {}, str(p.summary)),
         );
       case "run.finished":
-        this.#ended = true;
-        for (const id of [...this.#pending.keys()]) this.#settle(id, null, "");
+        this.#approvals.endAll();
         this.#executions.endAll();
         return card(
           "finished",
@@ -209,85 +217,6 @@ export class Timeline {
       { class: "code" },
       h("div", { class: "code-title" }, `Tool call: ${str(call?.name)}`),
       pre(str(call?.raw) || JSON.stringify(input, null, 2)),
-    );
-  }
-
-  #approvalCard(p) {
-    const toolCallId = str(p.toolCallId);
-    const reason = h("input", {
-      type: "text",
-      maxlength: 2000,
-      placeholder: "Reason (optional)",
-      "aria-label": "Reason",
-    });
-    const status = h("p", { class: "note", role: "status" });
-    const approveBtn = h("button", { type: "button", class: "primary" }, "Approve");
-    const denyBtn = h("button", { type: "button", class: "danger" }, "Deny");
-    const controls = h(
-      "div",
-      { class: "approval-controls" },
-      reason,
-      h("div", { class: "buttons" }, approveBtn, denyBtn),
-    );
-    const decide = async (approve) => {
-      approveBtn.disabled = true;
-      denyBtn.disabled = true;
-      reason.disabled = true;
-      replace(status, "Sending…");
-      try {
-        await this.#approve(approve, reason.value.trim() || undefined);
-        // The approval.decided event may have come through the stream before this answer did;
-        // then the card is settled already and says what was decided.
-        if (this.#pending.has(toolCallId)) {
-          replace(status, approve ? "Approved; waiting for the run to continue…" : "Denied; waiting for the run…");
-        }
-      } catch (err) {
-        if (!this.#pending.has(toolCallId)) return;
-        replace(status, `Could not send: ${err.message}`);
-        if (!this.#ended) {
-          approveBtn.disabled = false;
-          denyBtn.disabled = false;
-          reason.disabled = false;
-        }
-      }
-    };
-    approveBtn.addEventListener("click", () => decide(true));
-    denyBtn.addEventListener("click", () => decide(false));
-    // The files are part of what runs: they are written into the workspace before the code starts.
-    const files = Array.isArray(p.files) ? p.files : [];
-    const el = card(
-      "approval",
-      `Approval needed before running this ${str(p.language)} code`,
-      pre(str(p.code)),
-      ...files.map((f) =>
-        h(
-          "div",
-          { class: "code", "data-testid": "approval-file" },
-          h("div", { class: "code-title" }, `File it writes first: ${str(f.path)}`),
-          pre(str(f.content)),
-        ),
-      ),
-      controls,
-      status,
-    );
-    el.dataset.testid = "approval";
-    this.#pending.set(toolCallId, { el, controls, status });
-    return el;
-  }
-
-  /** Closes an approval card: decided (true/false) or moot (null, the run ended). */
-  #settle(toolCallId, approved, reason) {
-    const pending = this.#pending.get(toolCallId);
-    if (!pending) return;
-    this.#pending.delete(toolCallId);
-    pending.controls.remove();
-    replace(
-      pending.status,
-      approved === null
-        ? "The run ended before a decision."
-        : approved
-          ? "Approved."
-          : `Denied${reason ? `: ${reason}` : "."}`,
     );
   }
 }
