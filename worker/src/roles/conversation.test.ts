@@ -1,7 +1,8 @@
 import { DEFAULT_LIMITS, EVENT_VERSION, type PayloadOf, type RunEvent, type RunEventType } from "@edgeswarm/shared";
 import { describe, expect, it } from "vitest";
+import { toMessages as openaiMessages } from "../models/openai.ts";
 import { foldRun } from "../run/state.ts";
-import { conversation } from "./coder.ts";
+import { CODER_SYSTEM, conversation } from "./coder.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
@@ -105,6 +106,17 @@ describe("the coder's conversation", () => {
       expect(before.filter((m) => m.cacheBreakpoint)).toHaveLength(1);
       const strip = (m: object) => JSON.stringify({ ...m, cacheBreakpoint: undefined });
       expect(after.slice(0, at + 1).map(strip)).toEqual(before.slice(0, at + 1).map(strip));
+    }
+  });
+
+  it("gives OpenAI's automatic cache a byte-stable prefix: each request starts as the last one did", () => {
+    for (let n = 1; n <= 8; n++) {
+      const before = openaiMessages(CODER_SYSTEM, conversation(foldRun(turns(n)))).map((m) => JSON.stringify(m));
+      const after = openaiMessages(CODER_SYSTEM, conversation(foldRun(turns(n + 1)))).map((m) => JSON.stringify(m));
+      // The system prompt, the briefing, and every turn up to the first result digested since.
+      const digested = Math.max(0, n + 1 - 3);
+      const stable = 2 + Math.max(0, digested - 1) * 2;
+      expect(after.slice(0, stable)).toEqual(before.slice(0, stable));
     }
   });
 
