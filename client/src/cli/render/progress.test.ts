@@ -189,16 +189,18 @@ describe("ProgressView", () => {
     ask(1, "print('kept')");
     ask(2, "import shutil\nshutil.rmtree('/workspace')");
     expect(view.lines()[0]).toBe(`run ${RUN}  awaiting_approval`);
-    expect(view.lines().slice(-3)).toEqual([
-      `waiting for approval of 2 calls: edgeswarm runs approve ${RUN} --call <toolCallId>`,
+    expect(view.lines().slice(-4)).toEqual([
+      "waiting for approval of 2 calls:",
       "  ? call_1  python, step 1: print('kept')",
       "  ? call_2  python, step 1: import shutil shutil.rmtree('/workspace')",
+      `decide: edgeswarm runs approve ${RUN} --call <toolCallId>`,
     ]);
     view.update(ev("approval.decided", { toolCallId: "call_2", approve: false, reason: null }));
     expect(view.lines()[0]).toBe(`run ${RUN}  awaiting_approval`);
-    expect(view.lines().slice(-2)).toEqual([
-      `waiting for approval of 1 call: edgeswarm runs approve ${RUN}`,
+    expect(view.lines().slice(-3)).toEqual([
+      "waiting for approval of 1 call:",
       "  ? call_1  python, step 1: print('kept')",
+      `decide: edgeswarm runs approve ${RUN}`,
     ]);
     view.update(ev("approval.decided", { toolCallId: "call_1", approve: true, reason: null }));
     expect(view.lines()[0]).toBe(`run ${RUN}  running`);

@@ -169,13 +169,12 @@ export class ProgressView {
   #waitingLines(width: number): string[] {
     const calls = this.#waiting.list();
     if (calls.length === 0) return [];
-    const how =
-      calls.length === 1
-        ? `edgeswarm runs approve ${this.#runId}`
-        : `edgeswarm runs approve ${this.#runId} --call <toolCallId>`;
-    const lines = [`waiting for approval of ${calls.length === 1 ? "1 call" : `${calls.length} calls`}: ${how}`];
+    const lines = [`waiting for approval of ${calls.length === 1 ? "1 call" : `${calls.length} calls`}:`];
     for (const line of summaryLines(calls.slice(0, SHOWN_WAITING), width)) lines.push(`  ? ${line}`);
     if (calls.length > SHOWN_WAITING) lines.push(`  … and ${calls.length - SHOWN_WAITING} more waiting`);
+    // Its own line, so that the command fits a narrow terminal whole.
+    const call = calls.length === 1 ? "" : " --call <toolCallId>";
+    lines.push(`decide: edgeswarm runs approve ${this.#runId}${call}`);
     return lines;
   }
 
