@@ -16,7 +16,7 @@ import {
 const HOST_SECRETS = [AGENT_SECRET.name, AGENT_SECRET.value, TENANTS.a.token, TENANTS.a.key, TENANTS.b.key];
 
 /** The variables every program sees besides the request's own. */
-const BASE_ENV = ["HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TMPDIR"];
+const BASE_ENV = ["HOME", "LANG", "MPLCONFIGDIR", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TMPDIR"];
 
 describe.each(RUNTIMES)("isolation under %s", (runtime) => {
   let s: AbuseStack;
@@ -69,7 +69,8 @@ describe.each(RUNTIMES)("isolation under %s", (runtime) => {
     });
     expect(next.agentId).toBe(first.agentId);
     expect(next).toMatchObject({ status: "succeeded", stderr: "", files: [] });
-    expect(next.stdout).toBe("True []\n[] [] ['main.py']\nNone None\n");
+    // /tmp/matplotlib: matplotlib's font list, which the runner of each new container copies there.
+    expect(next.stdout).toBe("True []\n[] ['matplotlib'] ['main.py']\nNone None\n");
 
     const bash = await executeAndClean(s, {
       language: "bash",
@@ -78,7 +79,7 @@ describe.each(RUNTIMES)("isolation under %s", (runtime) => {
       code: 'shopt -s dotglob nullglob\necho /dev/shm/* /tmp/* /workspace/*\necho "${LEAK_EXPORTED:-unset} ${LEAK_RC:-unset}"\n',
     });
     expect(bash).toMatchObject({ status: "succeeded", stderr: "" });
-    expect(bash.stdout).toBe("/workspace/main.sh\nunset unset\n");
+    expect(bash.stdout).toBe("/tmp/matplotlib /workspace/main.sh\nunset unset\n");
   });
 
   it("shows a program only its own environment, and no host secret anywhere in /proc", async () => {

@@ -222,7 +222,7 @@ describe("DockerRuntime warm pool (real Docker)", { timeout: 60_000 }, () => {
         cwd: "/workspace",
         greeting: "bonjour",
         child: "bonjour",
-        env: ["GREETING", "HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TMPDIR"],
+        env: ["GREETING", "HOME", "LANG", "MPLCONFIGDIR", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TMPDIR"],
       });
       const fresh = await runWarm(code, { ...opts, env: { ...opts.env, ...FRESH } });
       expect(fresh.stdout).toBe(r.stdout);

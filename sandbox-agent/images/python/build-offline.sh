@@ -50,7 +50,6 @@ rm -rf "$root/tmp/edgeswarm-image"
 
 echo "build-offline: importing as $image"
 tar -C "$root" -c . | docker import \
-  --change 'ENV MPLBACKEND=Agg' \
   --change 'USER 65534:65534' \
   --change 'WORKDIR /workspace' \
   --change 'CMD ["python3"]' \

@@ -34,14 +34,14 @@ DEBIAN_FRONTEND=noninteractive apt-get autoremove --purge -y -qq \
   -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false -o Dpkg::Use-Pty=0 >/dev/null
 
 # Plots: Agg, which writes files and needs no display. Debian's /etc/matplotlibrc
-# names TkAgg, which fails in a sandbox with no display. The runner does not pass
-# the image's environment (MPLBACKEND) to programs, so the file is what counts.
+# names TkAgg, which fails in a sandbox with no display. The file, not MPLBACKEND in
+# the image's environment: the runner gives programs an environment of its own.
 if [ -f /etc/matplotlibrc ]; then
   sed -i 's/^#*backend *:.*/backend: Agg/' /etc/matplotlibrc
   grep -q '^backend: Agg$' /etc/matplotlibrc || { echo "finish.sh: could not set the Agg backend" >&2; exit 1; }
 fi
 
-# matplotlib builds its font list on first use (about a second) in its cache
+# matplotlib builds its font list on first use (about 0.7 s) in its cache
 # directory, which must be writable; in a sandbox that is MPLCONFIGDIR=/tmp/matplotlib,
 # fresh in every container. Build the list once here; the runner copies it
 # into place before the program starts.
