@@ -27,14 +27,14 @@ export async function containerCpuNs(id: string): Promise<number | undefined> {
   return undefined;
 }
 
-/** Readings this long with (almost) no CPU used between them: the containers are idle. */
+/** Readings this long with (almost) no CPU used between them: the containers are idle (by default). */
 const QUIET_MS = 20;
 const STEP_MS = 5;
 /** CPU time per step that still counts as idle (a stray timer tick), in ns: 1% of a core. */
 const NOISE_NS = (STEP_MS * 1e6) / 100;
 
 /**
- * Waits until the containers `ids` have used (almost) no CPU for {@link QUIET_MS},
+ * Waits until the containers `ids` have used (almost) no CPU for `quietMs`,
  * reading their counters every {@link STEP_MS}. Resolves "idle"; "unreadable"
  * at once when their counters cannot be read here; "gone" if one went
  * meanwhile (the caller looks again); "busy" if still busy after `timeoutMs`.
@@ -43,6 +43,7 @@ export async function untilIdle(
   ids: readonly string[],
   timeoutMs: number,
   signal: AbortSignal,
+  quietMs = QUIET_MS,
 ): Promise<"idle" | "unreadable" | "gone" | "busy"> {
   const total = async () => {
     const each = await Promise.all(ids.map(containerCpuNs));
@@ -52,7 +53,7 @@ export async function untilIdle(
   let last = await total();
   if (last === undefined) return "unreadable";
   let quietSince = performance.now();
-  while (performance.now() - quietSince < QUIET_MS) {
+  while (performance.now() - quietSince < quietMs) {
     signal.throwIfAborted();
     if (performance.now() > deadline) return "busy";
     await new Promise((resolve) => setTimeout(resolve, STEP_MS));

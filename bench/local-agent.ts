@@ -38,6 +38,8 @@ export async function startLocalAgent(options: {
   signal: AbortSignal;
   /** More environment for the agent process (e.g. OTEL_*). */
   env?: Record<string, string>;
+  /** More flags for the agent (e.g. --preload). */
+  args?: string[];
 }): Promise<LocalAgent> {
   const { capacity, runtime, heartbeatMs, signal } = options;
   const id = `bench-${randomBytes(4).toString("hex")}`;
@@ -60,6 +62,7 @@ export async function startLocalAgent(options: {
     const args = [AGENT_BIN, "--url", worker.url, "--token", token, "--id", id, "--capacity", String(capacity)];
     args.push("--warm", `python=${capacity}`);
     if (runtime) args.push("--runtime", runtime);
+    args.push(...(options.args ?? []));
     proc = new Proc(process.execPath, args, { ...process.env, ...options.env }, ROOT);
     const agent = proc;
     await Promise.race([

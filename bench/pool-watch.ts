@@ -69,7 +69,7 @@ export class PoolWatch {
    * agent's containers (one listing each, to be sure), and every
    * {@link FALLBACK_MS} as a safety net.
    */
-  async untilFull(size: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  async untilFull(size: number, timeoutMs: number, signal: AbortSignal, quietMs?: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       signal.throwIfAborted();
@@ -89,6 +89,7 @@ export class PoolWatch {
           list.map((c) => c.Id),
           Math.max(0, left),
           signal,
+          quietMs,
         );
         if (state === "idle" || state === "unreadable") return;
         if (state === "busy") throw new Error(`the agent's warm containers were still busy after ${timeoutMs} ms`);

@@ -1,4 +1,5 @@
 import type { AgentLatencyResult } from "./agent-latency.ts";
+import type { DataStartResult } from "./data-start.ts";
 import type { Machine } from "./machine.ts";
 import type { BurstResult, CeilingResult } from "./queue.ts";
 import type { RunsResult } from "./runs.ts";
@@ -31,6 +32,7 @@ export interface BenchResult {
   agentLatency?: AgentLatencyResult[];
   /** Sustained throughput and the agent's health (throughput.ts), when measured. */
   throughput?: ThroughputResult;
+  dataStart?: DataStartResult;
   tracing?: TracingResult;
 }
 

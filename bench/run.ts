@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type AgentLatencyResult, measureAgentLatency } from "./agent-latency.ts";
 import { dockerRun } from "./baselines.ts";
+import { formatDataStartTable, measureDataStart } from "./data-start.ts";
 import { docker, preflight, removeContainers } from "./docker.ts";
 import { FILL_TIMEOUT_MS } from "./local-agent.ts";
 import { loadNow, machineInfo } from "./machine.ts";
@@ -24,7 +25,8 @@ import { formatTracingTable, measureTracing } from "./tracing.ts";
 // model server, times the runs API (runs.ts) and prints its table; then times
 // the agent on its own behind a fake Worker, under runc and runsc
 // (agent-latency.ts), and its sustained throughput against raw Docker
-// (throughput.ts); then what tracing costs (tracing.ts); writes
+// (throughput.ts), and how fast a data program starts with and without
+// --preload (data-start.ts); then what tracing costs (tracing.ts); writes
 // bench/results/latest.json. See docs/benchmark.md.
 
 const WARMUP = 3;
@@ -162,6 +164,16 @@ try {
   }
   result.agentLatency = latency;
   process.stdout.write(`\n${formatAgentLatencyTable(latency, n, WARMUP)}${loadLine("agent latency")}\n`);
+
+  interrupt.signal.throwIfAborted();
+  result.dataStart = await measureDataStart({
+    n,
+    warmup: WARMUP,
+    runTimeoutMs: RUN_TIMEOUT_MS,
+    signal: interrupt.signal,
+    say,
+  });
+  process.stdout.write(`\n${formatDataStartTable(result.dataStart, n, WARMUP)}${loadLine("data start")}\n`);
 
   result.throughput = await measureThroughput({ runId, durationS: throughputS, signal: interrupt.signal, say });
   process.stdout.write(`\n${formatThroughputTable(result.throughput)}${loadLine("throughput")}\n`);
