@@ -95,6 +95,18 @@ export class EventLog {
       .map(rowToEvent);
   }
 
+  /** The events of these types, oldest first: a run's output events are most of its log. */
+  ofTypes(types: readonly RunEventType[]): RunEvent[] {
+    if (types.length === 0) return [];
+    return this.#sql
+      .exec<EventRow>(
+        `SELECT seq, type, source, at, v, payload FROM events WHERE type IN (${types.map(() => "?").join(", ")}) ORDER BY seq`,
+        ...types,
+      )
+      .toArray()
+      .map(rowToEvent);
+  }
+
   all(): RunEvent[] {
     return this.#sql
       .exec<EventRow>("SELECT seq, type, source, at, v, payload FROM events ORDER BY seq")

@@ -61,7 +61,7 @@ export class RunDO extends DurableObject<Env> {
     this.#state = foldRun(this.#log.all());
     const tracer = new RunTracer(
       telemetry(env),
-      { id: () => this.#id(), state: () => this.#state, events: () => this.#log.all() },
+      { id: () => this.#id(), state: () => this.#state, events: (types) => this.#log.ofTypes(types) },
       () => telemetry(env).flushSoon((work) => this.ctx.waitUntil(work)),
     );
     this.#driver = new Driver({

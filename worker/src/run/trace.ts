@@ -10,13 +10,15 @@ import type { RunState } from "./state.ts";
 const TEAM = "default";
 
 /** Events that become span events: retries, approvals, rejected tool calls. */
-const SPAN_EVENT_TYPES = new Set<RunEvent["type"]>([
+const SPAN_EVENT_TYPES: readonly RunEvent["type"][] = [
   "model.retry",
   "execution.retry",
   "approval.requested",
   "approval.decided",
   "tool.rejected",
-]);
+];
+/** Where steps begin and end. */
+const BOUNDARY_TYPES: readonly RunEvent["type"][] = ["step.started", "step.finished", "run.finished"];
 
 /** A run's place in a new trace: a child of `parent` (the POST's server span), with a root span id of its own. */
 export function newRunTrace(parent: Context): RunTrace {
@@ -43,8 +45,8 @@ export function rootCarrier(tr: RunTrace | undefined): TraceCarrier | undefined 
 export interface TracedRun {
   id(): string;
   state(): RunState;
-  /** The run's log, oldest first (read only when a durable span ends). */
-  events(): RunEvent[];
+  /** The run's events of these types, oldest first (read only when a durable span ends). */
+  events(types: readonly RunEvent["type"][]): RunEvent[];
 }
 
 /**
@@ -224,7 +226,7 @@ export class RunTracer {
   #stepRanges(): [number, number][] {
     const ranges: [number, number][] = [];
     let open: number | null = null;
-    for (const e of this.#run.events()) {
+    for (const e of this.#run.events(BOUNDARY_TYPES)) {
       if (e.type === "step.started") open = e.seq;
       if ((e.type === "step.finished" || e.type === "run.finished") && open !== null) {
         ranges.push([open, e.seq]);
@@ -236,8 +238,8 @@ export class RunTracer {
 
   #spanEvents(keep: (e: RunEvent) => boolean): DurableSpan["events"] {
     return this.#run
-      .events()
-      .filter((e) => SPAN_EVENT_TYPES.has(e.type) && keep(e))
+      .events(SPAN_EVENT_TYPES)
+      .filter(keep)
       .map((e) => ({ name: e.type, atMs: Date.parse(e.at), attributes: eventAttributes(e) }));
   }
 }
