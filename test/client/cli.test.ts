@@ -192,7 +192,8 @@ describe("edgeswarm runs", () => {
 
     const approved = await cli(["runs", "approve", id], { env });
     expect(approved).toMatchObject({ code: EXIT_CODES.ok });
-    expect(approved.out).toContain(`approved: run ${id}`);
+    // The one waiting call, named as it is decided.
+    expect(approved.out).toContain(`approved call_1: run ${id}`);
     expect(await follow.code()).toBe(EXIT_CODES.ok);
     expect(follow.out).toMatch(/approval\.decided {2}approved/);
     expect(follow.out).toMatch(/run\.finished {2}succeeded$/m);
