@@ -25,8 +25,8 @@ import { formatTracingTable, measureTracing } from "./tracing.ts";
 // model server, times the runs API (runs.ts) and prints its table; then times
 // the agent on its own behind a fake Worker, under runc and runsc
 // (agent-latency.ts), and its sustained throughput against raw Docker
-// (throughput.ts), and how fast a data program starts with and without
-// --preload (data-start.ts); then what tracing costs (tracing.ts); writes
+// (throughput.ts); then what tracing costs (tracing.ts); then how fast a data
+// program starts with and without --preload (data-start.ts); writes
 // bench/results/latest.json. See docs/benchmark.md.
 
 const WARMUP = 3;
@@ -165,16 +165,6 @@ try {
   result.agentLatency = latency;
   process.stdout.write(`\n${formatAgentLatencyTable(latency, n, WARMUP)}${loadLine("agent latency")}\n`);
 
-  interrupt.signal.throwIfAborted();
-  result.dataStart = await measureDataStart({
-    n,
-    warmup: WARMUP,
-    runTimeoutMs: RUN_TIMEOUT_MS,
-    signal: interrupt.signal,
-    say,
-  });
-  process.stdout.write(`\n${formatDataStartTable(result.dataStart, n, WARMUP)}${loadLine("data start")}\n`);
-
   result.throughput = await measureThroughput({ runId, durationS: throughputS, signal: interrupt.signal, say });
   process.stdout.write(`\n${formatThroughputTable(result.throughput)}${loadLine("throughput")}\n`);
 
@@ -186,6 +176,16 @@ try {
     say,
   });
   process.stdout.write(`\n${formatTracingTable(result.tracing, n, WARMUP)}${loadLine("tracing")}\n`);
+
+  interrupt.signal.throwIfAborted();
+  result.dataStart = await measureDataStart({
+    n,
+    warmup: WARMUP,
+    runTimeoutMs: RUN_TIMEOUT_MS,
+    signal: interrupt.signal,
+    say,
+  });
+  process.stdout.write(`\n${formatDataStartTable(result.dataStart, n, WARMUP)}${loadLine("data start")}\n`);
 
   await mkdir(RESULTS, { recursive: true });
   // Times to 0.001 at most (the older sections are rounded further by buildResult and roundRuns).

@@ -156,7 +156,8 @@ describe("DockerRuntime warm pool (real Docker)", { timeout: 60_000 }, () => {
       ].join("\n"),
     );
     expect(first.stderr).toBe("");
-    expect(first.stdout).toBe("sleeper running: True\n['left.txt'] ['left.txt']\n");
+    // /tmp/matplotlib: the font list the runner of each new container copies there.
+    expect(first.stdout).toBe("sleeper running: True\n['left.txt', 'matplotlib'] ['left.txt']\n");
     expect(first.outcome.files).toEqual([{ path: "left.txt", content: "left", encoding: "utf8" }]);
 
     const second = await runWarm(
@@ -175,7 +176,7 @@ describe("DockerRuntime warm pool (real Docker)", { timeout: 60_000 }, () => {
       ].join("\n"),
     );
     expect(second.stderr).toBe("");
-    expect(second.stdout).toBe("['main.py'] [] []\nNone\n[]\n");
+    expect(second.stdout).toBe("['main.py'] ['matplotlib'] []\nNone\n[]\n");
     expect(second.outcome.files).toEqual([]);
     expect(first.served.warmName).toBeDefined();
     expect(second.served.warmName).toBeDefined();
@@ -222,7 +223,16 @@ describe("DockerRuntime warm pool (real Docker)", { timeout: 60_000 }, () => {
         cwd: "/workspace",
         greeting: "bonjour",
         child: "bonjour",
-        env: ["GREETING", "HOME", "LANG", "MPLCONFIGDIR", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TMPDIR"],
+        env: [
+          "GREETING",
+          "HOME",
+          "LANG",
+          "MPLCONFIGDIR",
+          "PATH",
+          "PYTHONDONTWRITEBYTECODE",
+          "PYTHONUNBUFFERED",
+          "TMPDIR",
+        ],
       });
       const fresh = await runWarm(code, { ...opts, env: { ...opts.env, ...FRESH } });
       expect(fresh.stdout).toBe(r.stdout);
