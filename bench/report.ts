@@ -5,6 +5,7 @@ import type { BurstResult, CeilingResult } from "./queue.ts";
 import type { RunsResult } from "./runs.ts";
 import type { WarmCount } from "./scenarios.ts";
 import type { Summary } from "./stats.ts";
+import type { SwarmResult } from "./swarm.ts";
 import { formatTarget, type Target } from "./targets.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import type { TracingResult } from "./tracing.ts";
@@ -34,6 +35,8 @@ export interface BenchResult {
   throughput?: ThroughputResult;
   dataStart?: DataStartResult;
   tracing?: TracingResult;
+  /** What a run costs: billed input with and without caching, and loop time (swarm.ts). */
+  swarm?: SwarmResult;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

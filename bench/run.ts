@@ -16,13 +16,15 @@ import { measureRuns } from "./runs.ts";
 import { BENCH_LABEL, edgeswarmExecution, type WarmCount, WORKLOAD, workerRoundTrip } from "./scenarios.ts";
 import { type BenchStack, startBenchStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
+import { formatSwarmTable, measureSwarm } from "./swarm.ts";
 import { target } from "./targets.ts";
 import { measureThroughput } from "./throughput.ts";
 import { formatTracingTable, measureTracing } from "./tracing.ts";
 
 // `npm run bench`: starts its own Worker and agent, times the scenarios one run
 // at a time, prints a table; then, on a fresh Worker and agent with a fake
-// model server, times the runs API (runs.ts) and prints its table; then times
+// model server, times the runs API (runs.ts) and prints its table; then what a
+// run costs in billed input and loop time (swarm.ts); then times
 // the agent on its own behind a fake Worker, under runc and runsc
 // (agent-latency.ts), and its sustained throughput against raw Docker
 // (throughput.ts); then what tracing costs (tracing.ts); then how fast a data
@@ -143,6 +145,10 @@ try {
   say("runs: starting a Worker, one agent and a fake model server...");
   result.runs = roundRuns(await measureRuns(interrupt.signal, say));
   process.stdout.write(`\n${formatRunsTable(result.runs)}${loadLine("runs")}\n`);
+  interrupt.signal.throwIfAborted();
+  say("swarm: starting a Worker, one agent and a fake model server...");
+  result.swarm = await measureSwarm(interrupt.signal, say);
+  process.stdout.write(`\n${formatSwarmTable(result.swarm)}${loadLine("swarm")}\n`);
 
   // The pool's queue: a burst on real agents, then one pool's ceiling with simulated ones.
   interrupt.signal.throwIfAborted();
