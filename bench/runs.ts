@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
 import type { RunEvent, RunEventOf } from "@edgeswarm/shared";
-import { FakeAnthropic } from "../test/fakes/anthropic.ts";
 import { type RecordedRequest, reply } from "../test/fakes/server.ts";
 import { Api } from "../test/harness/api.ts";
 import { createRun, followRun, getRun } from "../test/harness/runs.ts";
-import { startBenchStack } from "./stack.ts";
+import { startCoderStack, turnOf } from "./coder-stack.ts";
 import { type Summary, summarize } from "./stats.ts";
 
 // The runs API under an instant fake coder: what the loop itself costs per
@@ -60,11 +58,6 @@ function iterationsAsked(request: RecordedRequest): number {
   const first = (request.body as { messages?: { content: unknown }[] } | undefined)?.messages?.[0]?.content;
   const text = typeof first === "string" ? first : JSON.stringify(first ?? "");
   return Number(/\[iterations:(\d+)\]/.exec(text)?.[1] ?? 0);
-}
-
-function turnOf(request: RecordedRequest): number {
-  const messages = (request.body as { messages?: { role: string }[] } | undefined)?.messages ?? [];
-  return messages.filter((m) => m.role === "assistant").length;
 }
 
 /** Rejects with `signal`'s reason when it aborts, or with `what` after `timeoutMs`. */
@@ -131,23 +124,12 @@ export function iterationSamples(events: readonly RunEvent[]): IterationSample[]
  * {@link CONCURRENT_RUNS} runs started at once. Stops all it started.
  */
 export async function measureRuns(signal: AbortSignal, say: (line: string) => void): Promise<RunsResult> {
-  const apiKey = `sk-ant-bench-${randomBytes(12).toString("hex")}`;
-  const anthropic = await FakeAnthropic.start({
-    apiKey,
-    default: (request) => {
-      const asked = iterationsAsked(request);
-      const turn = turnOf(request);
-      if (turn < asked) return reply.toolUse("run_code", { language: "python", code: CODE });
-      return reply.toolUse("finish", { summary: "printed 1", code: CODE, verdict: "success" });
-    },
+  const coder = await startCoderStack(signal, RUNS_CAPACITY, (request) => {
+    if (turnOf(request) < iterationsAsked(request))
+      return reply.toolUse("run_code", { language: "python", code: CODE });
+    return reply.toolUse("finish", { summary: "printed 1", code: CODE, verdict: "success" });
   });
-  const stack = await startBenchStack(signal, RUNS_CAPACITY, {
-    ANTHROPIC_API_KEY: apiKey,
-    ANTHROPIC_BASE_URL: anthropic.url,
-  }).catch(async (err: unknown) => {
-    await anthropic.close();
-    throw err;
-  });
+  const { stack, anthropic } = coder;
   try {
     const api = new Api(stack.url, stack.apiKey);
     const start = (iterations: number, label: string) =>
@@ -211,7 +193,6 @@ export async function measureRuns(signal: AbortSignal, say: (line: string) => vo
       },
     };
   } finally {
-    await stack.stop();
-    await anthropic.close();
+    await coder.stop();
   }
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import Anthropic from "@anthropic-ai/sdk";
 import type { RunEvent, RunEventOf, RunRequestInput, TokenUsage } from "@edgeswarm/shared";
-import { FakeAnthropic } from "../test/fakes/anthropic.ts";
 import { type RecordedRequest, reply } from "../test/fakes/server.ts";
 import { Api } from "../test/harness/api.ts";
 import { createRun, followRun, getRun } from "../test/harness/runs.ts";
-import { startBenchStack } from "./stack.ts";
+import { startCoderStack, turnOf } from "./coder-stack.ts";
 import { type Summary, summarize } from "./stats.ts";
 import { formatTarget, type Target, target } from "./targets.ts";
 
@@ -66,9 +65,6 @@ function script(request: RecordedRequest): { code: string; times: number } {
   return { code: m?.[1] === "loud" ? LOUD : TRIVIAL, times: Number(m?.[2] ?? 0) };
 }
 
-const turnOf = (request: RecordedRequest) =>
-  ((request.body as { messages?: { role: string }[] })?.messages ?? []).filter((m) => m.role === "assistant").length;
-
 function billed(u: TokenUsage): number {
   const read = u.cacheReadTokens ?? 0;
   const write = u.cacheWriteTokens ?? 0;
@@ -100,23 +96,13 @@ export function iterationTimes(events: readonly RunEvent[]): number[] {
 }
 
 export async function measureSwarm(signal: AbortSignal, say: (line: string) => void): Promise<SwarmResult> {
-  const apiKey = `sk-ant-bench-${randomBytes(12).toString("hex")}`;
-  const anthropic = await FakeAnthropic.start({
-    apiKey,
-    default: (request) => {
-      const { code, times } = script(request);
-      if (turnOf(request) < times) return reply.toolUse("run_code", { code });
-      return reply.toolUse("finish", { summary: "done", code, verdict: "success" });
-    },
+  const coder = await startCoderStack(signal, 4, (request) => {
+    const { code, times } = script(request);
+    if (turnOf(request) < times) return reply.toolUse("run_code", { code });
+    return reply.toolUse("finish", { summary: "done", code, verdict: "success" });
   });
+  const { stack, anthropic, apiKey } = coder;
   anthropic.measureUsage = true;
-  const stack = await startBenchStack(signal, 4, {
-    ANTHROPIC_API_KEY: apiKey,
-    ANTHROPIC_BASE_URL: anthropic.url,
-  }).catch(async (err: unknown) => {
-    await anthropic.close();
-    throw err;
-  });
   try {
     const api = new Api(stack.url, stack.apiKey);
     const run = async (body: RunRequestInput) => toEnd(api, await createRun(api, body), signal);
@@ -201,8 +187,7 @@ export async function measureSwarm(signal: AbortSignal, say: (line: string) => v
       ],
     };
   } finally {
-    await stack.stop();
-    await anthropic.close();
+    await coder.stop();
   }
 }
 

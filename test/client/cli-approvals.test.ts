@@ -1,34 +1,27 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Edgeswarm, type RunEvent } from "@edgeswarm/client";
+import type { Edgeswarm, RunEvent } from "@edgeswarm/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../client/src/cli/exit-codes.ts";
 import { reply } from "../fakes/server.ts";
 import { anthropicToolResults } from "../harness/runs.ts";
-import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
-import { Cli, cli, cliEnv } from "./cli-process.ts";
-import { startModels } from "./models.ts";
+import { Cli, cli } from "./cli-process.ts";
+import { type CliSuite, startCliSuite } from "./cli-suite.ts";
+import type { startModels } from "./models.ts";
 
 // `edgeswarm` deciding the calls of one coder reply under approval "always",
 // against the real stack (workerd, an agent, Docker, the fake model servers).
-let stack: Stack;
 let models: Awaited<ReturnType<typeof startModels>>;
 let swarm: Edgeswarm;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 
+let suite: CliSuite | undefined;
 beforeAll(async () => {
-  models = await startModels();
-  stack = await startStack("client-approvals", 1, 2, models.vars);
-  swarm = new Edgeswarm({ url: stack.worker.url, apiKey: TENANTS.a.key });
-  dir = await mkdtemp(join(tmpdir(), "edgeswarm-cli-approvals-"));
-  env = cliEnv(stack.worker.url, TENANTS.a.key, join(dir, "home"));
+  suite = await startCliSuite("client-approvals");
+  ({ models, swarm, env, dir } = suite);
 });
 afterAll(async () => {
-  await stack?.stop();
-  await models?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await suite?.stop();
 });
 
 /** Scripts the next coder turn to make two run_code calls, then finish once both results are back. */

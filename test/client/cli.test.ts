@@ -3,14 +3,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Edgeswarm } from "@edgeswarm/client";
+import type { Edgeswarm } from "@edgeswarm/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../client/src/cli/exit-codes.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
 import { PLOT_CODE, PNG_SIGNATURE, SLOW_PRINT_CODE } from "../harness/programs.ts";
-import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
-import { Cli, cli, cliEnv, REPO } from "./cli-process.ts";
-import { FIB_CODE, failingCoder, solvingCoder, startModels } from "./models.ts";
+import { type Stack, TENANTS } from "../harness/stack.ts";
+import { Cli, cli, REPO } from "./cli-process.ts";
+import { type CliSuite, startCliSuite } from "./cli-suite.ts";
+import { FIB_CODE, failingCoder, solvingCoder, type startModels } from "./models.ts";
 import { fencedBlocks, readmeSection } from "./readme.ts";
 
 // The `edgeswarm` CLI as a user runs it: the bin that `npm ci` links, spawned
@@ -21,17 +22,13 @@ let swarm: Edgeswarm;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 
+let suite: CliSuite | undefined;
 beforeAll(async () => {
-  models = await startModels();
-  stack = await startStack("client-cli", 1, 2, models.vars);
-  swarm = new Edgeswarm({ url: stack.worker.url, apiKey: TENANTS.a.key });
-  dir = await mkdtemp(join(tmpdir(), "edgeswarm-cli-"));
-  env = cliEnv(stack.worker.url, TENANTS.a.key, join(dir, "home"));
+  suite = await startCliSuite("client-cli");
+  ({ stack, models, swarm, env, dir } = suite);
 });
 afterAll(async () => {
-  await stack?.stop();
-  await models?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await suite?.stop();
 });
 
 /** A run parked on its first approval. */

@@ -1,45 +1,16 @@
-import { DEFAULT_LIMITS, EVENT_VERSION, type PayloadOf, type RunEvent, type RunEventType } from "@edgeswarm/shared";
+import type { PayloadOf, RunEvent } from "@edgeswarm/shared";
 import { describe, expect, it } from "vitest";
 import { toMessages as openaiMessages } from "../models/openai.ts";
 import { foldRun } from "../run/state.ts";
+import { type LogItem, log, created as runCreated } from "../run/test-log.ts";
 import { CODER_SYSTEM, conversation } from "./coder.ts";
 
-const T0 = Date.parse("2026-01-01T00:00:00Z");
-
-function log(...items: { [T in RunEventType]: [T, PayloadOf<T>] }[RunEventType][]): RunEvent[] {
-  return items.map(([type, payload], i) => ({
-    seq: i + 1,
-    type,
-    source: "loop",
-    at: new Date(T0 + i).toISOString(),
-    v: EVENT_VERSION,
-    payload,
-  })) as RunEvent[];
-}
-
-const created = (context?: PayloadOf<"run.created">["context"]): ["run.created", PayloadOf<"run.created">] => [
-  "run.created",
-  {
-    task: "t",
-    tenant: "a",
-    planner: null,
-    coder: { provider: "anthropic", model: "m", baseUrl: null },
-    maxIterations: 20,
-    tokenBudget: null,
-    timeoutMs: 60_000,
-    approval: "never",
-    limits: DEFAULT_LIMITS,
-    pool: "p",
-    metadata: null,
-    webhookUrl: null,
-    files: ["data.csv"],
-    ...(context ? { context } : {}),
-  },
-];
+const created = (context?: PayloadOf<"run.created">["context"]) =>
+  runCreated({ maxIterations: 20, files: ["data.csv"], ...(context ? { context } : {}) });
 
 /** A step whose coder ran `n` programs, each printing 40 KB and writing out-<i>.txt. */
 function turns(n: number, context?: PayloadOf<"run.created">["context"]): RunEvent[] {
-  const items: Parameters<typeof log> = [
+  const items: LogItem[] = [
     created(context),
     ["plan.created", { steps: [{ goal: "g", successCriterion: "c" }], skipped: true, usage: null }],
     ["step.started", { step: 0 }],

@@ -1,40 +1,11 @@
-import { DEFAULT_LIMITS, EVENT_VERSION, type PayloadOf, type RunEvent, type RunEventType } from "@edgeswarm/shared";
+import { DEFAULT_LIMITS, type PayloadOf, type RunEvent } from "@edgeswarm/shared";
 import { describe, expect, it } from "vitest";
 import { nextAction } from "./loop.ts";
 import { foldRun } from "./state.ts";
+import { log, created as runCreated, T0 } from "./test-log.ts";
 
-const T0 = Date.parse("2026-01-01T00:00:00Z");
-
-function log(...items: { [T in RunEventType]: [T, PayloadOf<T>] }[RunEventType][]): RunEvent[] {
-  return items.map(([type, payload], i) => ({
-    seq: i + 1,
-    type,
-    source: "loop",
-    at: new Date(T0 + i).toISOString(),
-    v: EVENT_VERSION,
-    payload,
-  })) as RunEvent[];
-}
-
-const created = (over: Partial<PayloadOf<"run.created">> = {}): ["run.created", PayloadOf<"run.created">] => [
-  "run.created",
-  {
-    task: "t",
-    tenant: "a",
-    planner: null,
-    coder: { provider: "anthropic", model: "m", baseUrl: null },
-    maxIterations: 2,
-    tokenBudget: null,
-    timeoutMs: 60_000,
-    approval: "never",
-    limits: { ...DEFAULT_LIMITS, timeoutMs: 1000, memoryMb: 64, pids: 64, outputBytes: 1024 },
-    pool: "p",
-    metadata: null,
-    webhookUrl: null,
-    files: [],
-    ...over,
-  },
-];
+const created = (over: Partial<PayloadOf<"run.created">> = {}) =>
+  runCreated({ limits: { ...DEFAULT_LIMITS, timeoutMs: 1000, memoryMb: 64, pids: 64, outputBytes: 1024 }, ...over });
 const plan: ["plan.created", PayloadOf<"plan.created">] = [
   "plan.created",
   { steps: [{ goal: "g", successCriterion: "c" }], skipped: true, usage: null },
