@@ -3,12 +3,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeAnthropic } from "../fakes/anthropic.ts";
 import { FakeModels } from "../fakes/models.ts";
 import { reply } from "../fakes/server.ts";
+import { Api } from "../harness/api.ts";
 import { anthropicToolResults, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
-import { type Stack, startStack } from "../harness/stack.ts";
+import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 // A run as its watchers see it while it works: live output, a reply's calls
 // run at once, and approval of each call, with the real Worker, agents and
 // Docker, and a fake Anthropic server the real SDK talks to.
+/** A tenant on the agents' pool that may run one execution at a time. */
+const ONE_AT_A_TIME = { key: "test-key-live-serial-0005", tenant: "tenant-serial" };
+
 let stack: Stack;
 let models: FakeModels;
 let anthropic: FakeAnthropic;
@@ -16,7 +20,16 @@ let anthropic: FakeAnthropic;
 beforeAll(async () => {
   models = await FakeModels.start("e2e-live");
   ({ anthropic } = models);
-  stack = await startStack("e2e-live", 1, 3, models.vars);
+  stack = await startStack(
+    "e2e-live",
+    1,
+    3,
+    {
+      ...models.vars,
+      EDGESWARM_TENANT_LIMITS: JSON.stringify({ [ONE_AT_A_TIME.tenant]: { concurrentExecutions: 1 } }),
+    },
+    { apiKeys: { [ONE_AT_A_TIME.key]: { tenant: ONE_AT_A_TIME.tenant, pools: [TENANTS.a.pool] } } },
+  );
 });
 afterEach(() => {
   models?.reset();
@@ -124,6 +137,30 @@ describe("live runs", () => {
     expect(wall).toBeLessThan(2000); // one after the other, they would take at least 2.2 s
     // Each saw the workspace as of the reply; the later call's write of a shared path is kept.
     expect(view.result?.stdout).toBe("two one two\n");
+  });
+
+  it("runs no more of a reply's calls at once than the tenant's concurrentExecutions", async () => {
+    anthropic.enqueue(
+      reply.toolCalls([
+        { name: "run_code", input: { code: "open('a.txt', 'w').write('from the first')\nprint('first')" } },
+        { name: "run_code", input: { code: "print(open('a.txt').read())" } },
+      ]),
+      finish,
+    );
+    const api = new Api(stack.worker.url, ONE_AT_A_TIME.key);
+    const id = await createRun(api, { task: "Two calls, one slot.", planner: null, maxIterations: 5 });
+    const { view, events } = await runToEnd(api, id);
+    expect(view.status).toBe("succeeded");
+    const started = of(events, "execution.started");
+    const finished = of(events, "execution.finished");
+    expect(finished.map((e) => [e.payload.toolCallId, e.payload.status])).toEqual([
+      ["call_1", "succeeded"],
+      ["call_2", "succeeded"],
+    ]);
+    // The second began after the first ended, and so saw what it wrote.
+    expect(started[1]?.seq).toBeGreaterThan(finished[0]?.seq ?? Number.POSITIVE_INFINITY);
+    expect(finished[1]?.payload.stdout).toBe("from the first\n");
+    expect(of(events, "execution.retry")).toEqual([]);
   });
 
   it("asks about each of a reply's calls, and runs only those approved", async () => {

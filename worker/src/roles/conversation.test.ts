@@ -69,6 +69,17 @@ describe("the coder's conversation", () => {
     expect(JSON.stringify(calls[4]?.input)).toContain("z".repeat(5000));
   });
 
+  it("keeps a digest short whatever the program printed: one long line, many files", () => {
+    const s = foldRun(turns(5));
+    const first = s.outcomes.get("call_1");
+    if (first?.kind !== "executed") throw new Error("call_1 was not executed");
+    first.result.stderr = "x".repeat(60_000);
+    first.result.files = Array.from({ length: 100 }, (_, i) => `${"d/".repeat(60)}f${i}`);
+    const [digest] = conversation(s).flatMap((m) => (m.role === "tool" ? m.results.map((r) => r.content) : []));
+    expect(digest?.length).toBeLessThan(2_000);
+    expect(digest).toContain("and 90 more");
+  });
+
   it("repeats the last request byte for byte up to its breakpoint, which the next one reads", () => {
     for (let n = 1; n <= 8; n++) {
       const before = conversation(foldRun(turns(n)));

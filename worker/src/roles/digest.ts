@@ -3,8 +3,10 @@ import type { CallOutcome } from "../run/state.ts";
 
 /** Lines of a traceback a digest keeps. */
 const TRACEBACK_LINES = 3;
-/** Characters of a rejection's message a digest keeps. */
+/** Characters of a rejection's message, or of the traceback's last lines, a digest keeps. */
 const MESSAGE_CHARS = 300;
+/** Most paths of written files a digest names. */
+const MAX_PATHS = 10;
 
 const size = (text: string) => `${text.length} characters`;
 
@@ -21,8 +23,12 @@ export function digestOutcome(o: CallOutcome): string {
         `(digest of an earlier result) status: ${r.status}${r.exitCode !== null ? `, exit code ${r.exitCode}` : ""}`,
         `stdout: ${size(r.stdout)}, stderr: ${size(r.stderr)}`,
       ];
-      if (r.files.length) parts.push(`files written: ${r.files.join(", ")}`);
-      const tb = r.stderr.trimEnd().split("\n").slice(-TRACEBACK_LINES).join("\n");
+      if (r.files.length) {
+        const more = r.files.length > MAX_PATHS ? ` and ${r.files.length - MAX_PATHS} more` : "";
+        parts.push(`files written: ${r.files.slice(0, MAX_PATHS).join(", ")}${more}`);
+      }
+      // The last lines, and no more than MESSAGE_CHARS of them: a line may be as long as the output.
+      const tb = r.stderr.trimEnd().split("\n").slice(-TRACEBACK_LINES).join("\n").slice(-MESSAGE_CHARS);
       if (r.status !== "succeeded" && tb) parts.push(`stderr ended:\n${tb}`);
       if (r.error) parts.push(`error: ${r.error.code}`);
       return parts.join("\n");

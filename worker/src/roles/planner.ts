@@ -3,7 +3,7 @@ import { z } from "zod";
 import { jsonSchemaOf } from "../models/json-schema.ts";
 import { type ModelClient, ModelError } from "../models/model.ts";
 import SYSTEM from "../prompts/planner.md";
-import { withSandbox } from "../run/sandbox.ts";
+import { withSandbox } from "./sandbox-brief.ts";
 
 const Plan = z.object({ steps: z.array(PlanStep.strict()).min(1).max(8) }).strict();
 

@@ -64,3 +64,13 @@ export function sandboxBrief(profile: SandboxProfile): string {
   lines.push("No network: nothing can be downloaded or installed (no pip), so use what is listed.");
   return lines.join("\n");
 }
+
+/** Said when no agent has told what its sandbox holds, or the pool cannot be asked. */
+export const UNKNOWN_SANDBOX =
+  "The sandbox runs Python 3 and bash. What else it holds is not known now: check before you rely on a package. " +
+  "No network: nothing can be downloaded or installed.";
+
+/** A role's system prompt with the sandbox's description after it. */
+export function withSandbox(system: string, sandbox: string | null | undefined): string {
+  return `${system.trimEnd()}\n\n${sandbox ?? UNKNOWN_SANDBOX}\n`;
+}

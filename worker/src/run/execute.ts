@@ -35,7 +35,9 @@ export function rejectCall(ctx: RunContext, step: number, call: ToolCallRecord, 
  * Runs a reply's run_code calls at once, each in its own sandbox and each
  * with the workspace as it was before any of them. Their results are
  * recorded in the order of the calls, so where two wrote the same path the
- * later call's file is kept.
+ * later call's file is kept. No more run at once than the tenant's
+ * concurrentExecutions: more would only wait in the pool's queue, where a
+ * long first batch could time them out; the rest stay pending and run next.
  */
 export async function executeCalls(
   ctx: RunContext,
@@ -79,12 +81,13 @@ export async function executeCalls(
     queueTimeoutMs: created.queueTimeoutMs ?? QUEUE_TIMEOUT_MS.default,
     queueMax: config.queueMax,
   };
+  const now = runs.slice(0, limits.concurrentExecutions);
   const attempts = await inflight((signal) =>
-    Promise.all(runs.map((r) => executeOne(ctx, r.call, r.run, workspace, place, signal, r.key))),
+    Promise.all(now.map((r) => executeOne(ctx, r.call, r.run, workspace, place, signal, r.key))),
   );
   if (!attempts) return; // aborted: the run was cancelled or timed out
   attempts.forEach((attempt, i) => {
-    const r = runs[i];
+    const r = now[i];
     if (r) record(ctx, step, r.call, r.run, attempt, s, r.key);
   });
 }
