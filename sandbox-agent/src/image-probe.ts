@@ -5,7 +5,9 @@ import {
   type ExecutionOutcome,
   type Language,
   newExecutionId,
+  PACKAGE_NAME,
   SANDBOX_BOUNDS,
+  VERSION_TEXT,
 } from "@edgeswarm/shared";
 import type { ImageMap, OutputSink, RunSpec } from "./runtime/runtime.ts";
 
@@ -37,11 +39,8 @@ export function loadProbeSource(): Promise<string> {
   return readFile(new URL("./runtime/probe.py", import.meta.url), "utf8");
 }
 
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9.+!_-]*$/;
-const DIST_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-
 function version(text: unknown): string | undefined {
-  return typeof text === "string" && text.length <= SANDBOX_BOUNDS.versionChars && VERSION.test(text)
+  return typeof text === "string" && text.length <= SANDBOX_BOUNDS.versionChars && VERSION_TEXT.test(text)
     ? text
     : undefined;
 }
@@ -86,7 +85,7 @@ export function parseProbeOutput(stdout: string): ImageFacts | undefined {
   const found = new Map<string, string>();
   const distributions = Array.isArray(raw.distributions) ? raw.distributions.slice(0, 4096) : [];
   for (const entry of distributions) {
-    if (!Array.isArray(entry) || typeof entry[0] !== "string" || !DIST_NAME.test(entry[0])) continue;
+    if (!Array.isArray(entry) || typeof entry[0] !== "string" || !PACKAGE_NAME.test(entry[0])) continue;
     const name = normalisePackageName(entry[0]);
     const v = version(entry[1]);
     // The first of a name is the one `import` finds (sys.path order); later copies are shadowed.

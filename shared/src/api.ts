@@ -205,9 +205,21 @@ export const SANDBOX_BOUNDS = {
   interpreterChars: 32,
 } as const;
 
+/**
+ * What a package name and a version may look like: PEP 508's name, a version's
+ * usual characters. These reach the planner's and coder's prompts, so an
+ * agent (or a package's own metadata) cannot put words there.
+ */
+export const PACKAGE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+export const VERSION_TEXT = /^[A-Za-z0-9][A-Za-z0-9.+!_-]*$/;
+
 export const SandboxInterpreter = z.object({
-  name: z.string().min(1).max(SANDBOX_BOUNDS.interpreterChars),
-  version: z.string().min(1).max(SANDBOX_BOUNDS.versionChars),
+  name: z
+    .string()
+    .min(1)
+    .max(SANDBOX_BOUNDS.interpreterChars)
+    .regex(/^[a-z][a-z0-9_-]*$/),
+  version: z.string().min(1).max(SANDBOX_BOUNDS.versionChars).regex(VERSION_TEXT),
 });
 export type SandboxInterpreter = z.infer<typeof SandboxInterpreter>;
 
@@ -226,7 +238,10 @@ export const AgentSandbox = z.object({
   interpreter: SandboxInterpreter.optional(),
   /** Package name → version; empty when the image has none the agent could read. */
   packages: z
-    .record(z.string().min(1).max(SANDBOX_BOUNDS.nameChars), z.string().max(SANDBOX_BOUNDS.versionChars))
+    .record(
+      z.string().min(1).max(SANDBOX_BOUNDS.nameChars).regex(PACKAGE_NAME),
+      z.string().max(SANDBOX_BOUNDS.versionChars).regex(VERSION_TEXT),
+    )
     .refine((packages) => Object.keys(packages).length <= SANDBOX_BOUNDS.packages, {
       message: `at most ${SANDBOX_BOUNDS.packages} packages`,
     }),
