@@ -12,6 +12,7 @@ export * from "./limits.ts";
 export * from "./otel.ts";
 export * from "./runs.ts";
 export * from "./stats.ts";
+export * from "./teams.ts";
 export * from "./trace.ts";
 export * from "./version.ts";
 export * from "./webhooks.ts";
