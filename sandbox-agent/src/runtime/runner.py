@@ -284,13 +284,7 @@ def write_file(rel, data, exclusive=True):
                 raise RunnerError(f"{rel!r}: {part!r} is not a directory")
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     flags |= os.O_EXCL if exclusive else os.O_TRUNC
-    fd = os.open(os.path.join(current, parts[-1]), flags, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
+    write_all(os.open(os.path.join(current, parts[-1]), flags, 0o644), data)
 
 
 def oom_kills():
@@ -683,7 +677,11 @@ def seed_matplotlib_cache():
 
 
 def write_file_at(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), data)
+
+
+def write_all(fd, data):
+    """Writes all of `data` to `fd` (os.write may write less), then closes it."""
     try:
         view = memoryview(data)
         while view:
