@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { ExecutionStatus, Language } from "./api.ts";
 import { Limits } from "./limits.ts";
-import { ContextPolicy, ModelRef, PlanStep, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
+import { ModelRef } from "./models.ts";
+import { ContextPolicy, PlanStep, RunEndReason, RunStatus, TokenUsage } from "./runs.ts";
+import { StopCondition, StoredTeam, TeamMessage } from "./teams.ts";
 import { RunTrace, SpanId } from "./trace.ts";
 
 /**
@@ -17,7 +19,17 @@ export const SANDBOX_BRIEF_CHARS = 8 * 1024;
 /** Most characters of one execution's live output (`execution.output`) a run's log keeps. */
 export const LIVE_OUTPUT_CHARS = 256 * 1024;
 
-export const EventSource = z.enum(["api", "planner", "coder", "executor", "loop"]);
+export const EventSource = z.enum([
+  "api",
+  "planner",
+  "coder",
+  "executor",
+  "loop",
+  // A team's other speakers (issue 14).
+  "assistant",
+  "selector",
+  "orchestrator",
+]);
 export type EventSource = z.infer<typeof EventSource>;
 
 export const ToolCallRecord = z.object({
@@ -63,6 +75,10 @@ export const EVENT_PAYLOADS = {
      * (then it is asked for again at each model call).
      */
     sandbox: z.string().max(SANDBOX_BRIEF_CHARS).optional(),
+    /** The run's team; absent for the default team (planner, then coder). */
+    team: StoredTeam.optional(),
+    /** The conversation a run made `fromState` continues: it comes before `task`. */
+    history: z.array(TeamMessage).optional(),
   }),
   "plan.created": z.object({ steps: z.array(PlanStep), skipped: z.boolean(), usage: TokenUsage.nullable() }),
   /** `spanId`: the step's span, made when it starts; absent in runs from before tracing. */
@@ -129,7 +145,8 @@ export const EVENT_PAYLOADS = {
     message: z.string(),
   }),
   "model.retry": z.object({
-    role: z.enum(["planner", "coder"]),
+    /** The default team's planner or coder, or a team's participant role, selector or orchestrator. */
+    role: z.enum(["planner", "coder", "assistant", "selector", "orchestrator"]),
     attempt: z.number().int(),
     delayMs: z.number().int(),
     message: z.string(),
@@ -144,7 +161,68 @@ export const EVENT_PAYLOADS = {
     status: RunStatus,
     reason: RunEndReason.nullable(),
     message: z.string().nullable(),
+    /** A team's end: the conditions that were met. */
+    stoppedBy: z.array(StopCondition).optional(),
   }),
+  /**
+   * A team participant's model reply that made tool calls: its turn goes on
+   * until it replies without one (then `team.message`).
+   */
+  "participant.replied": z.object({
+    speaker: z.string(),
+    /** The team message this turn will be (0-based). */
+    turn: z.number().int(),
+    text: z.string(),
+    toolCalls: z.array(ToolCallRecord),
+    droppedToolCalls: z.number().int().optional(),
+    usage: TokenUsage,
+  }),
+  /** One message to the team: a participant's turn ended, or the caller wrote (speaker `user`). */
+  "team.message": TeamMessage.extend({
+    /** The model call that made it; null for the caller's. */
+    usage: TokenUsage.nullable(),
+    /** A planner participant's plan. */
+    plan: z.array(PlanStep).optional(),
+  }),
+  /**
+   * A selector team's choice of the next speaker. `speaker` is null for an
+   * invalid pick (`said` is what the selector answered); after the last
+   * attempt the next in turn is taken, `by: "fallback"`.
+   */
+  "team.selected": z.object({
+    speaker: z.string().nullable(),
+    by: z.enum(["selector", "fallback"]),
+    attempt: z.number().int(),
+    said: z.string(),
+    candidates: z.array(z.string()),
+    usage: TokenUsage.nullable(),
+  }),
+  /** A magentic_one orchestrator's ledger: the task ledger (facts and plan), or a progress ledger after a turn. */
+  "team.ledger": z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("task"),
+      facts: z.string(),
+      plan: z.string(),
+      /** True when stalled turns made the orchestrator plan again. */
+      replan: z.boolean(),
+      usage: TokenUsage,
+    }),
+    z.object({
+      kind: z.literal("progress"),
+      isRequestSatisfied: z.object({ answer: z.boolean(), reason: z.string() }),
+      isProgressBeingMade: z.object({ answer: z.boolean(), reason: z.string() }),
+      isInLoop: z.object({ answer: z.boolean(), reason: z.string() }),
+      nextSpeaker: z.object({ answer: z.string(), reason: z.string() }),
+      instruction: z.object({ answer: z.string(), reason: z.string() }),
+      /** The speaker taken: `nextSpeaker`, or the next in turn when it named no participant. */
+      speaker: z.string(),
+      /** Stalled turns counted, this one included. */
+      stalls: z.number().int(),
+      usage: TokenUsage,
+    }),
+  ]),
+  /** The caller continued an ended run with a new task turn (`POST /v1/runs/:id/messages`). */
+  "run.continued": z.object({ text: z.string(), turn: z.number().int() }),
 } as const;
 
 export type RunEventType = keyof typeof EVENT_PAYLOADS;

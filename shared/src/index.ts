@@ -9,6 +9,7 @@ export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./ids.ts";
 export * from "./limits.ts";
+export * from "./models.ts";
 export * from "./otel.ts";
 export * from "./runs.ts";
 export * from "./stats.ts";

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { FileEncoding, fileSetProblem, WorkspaceFile } from "./api.ts";
 import { Name } from "./ids.ts";
 import { LimitsInput, QueueTimeoutMs } from "./limits.ts";
+import { RoleModel } from "./models.ts";
+import { StopCondition, Team, TeamStateExport } from "./teams.ts";
 import { TraceId } from "./trace.ts";
 
 /** Run ids: `run_` and 24 lowercase hex digits. */
@@ -12,23 +14,6 @@ export function newRunId(): RunId {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return `run_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
-
-export const PROVIDERS = ["anthropic", "openai", "openai-compatible"] as const;
-export const Provider = z.enum(PROVIDERS);
-export type Provider = z.infer<typeof Provider>;
-
-/** A role's model: the provider, the model name, and an optional base URL. */
-export const RoleModel = z
-  .object({
-    provider: Provider,
-    model: z.string().min(1).max(200).optional(),
-    baseUrl: z
-      .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
-      .max(2048)
-      .optional(),
-  })
-  .strict();
-export type RoleModel = z.infer<typeof RoleModel>;
 
 export const RUN_MAXIMA = {
   taskChars: 32 * 1024,
@@ -93,8 +78,24 @@ export const RunRequest = z
       .optional(),
     pool: Name.optional(),
     context: ContextPolicy.prefault({}),
+    /** Who works on the task and how they take turns (teams.ts); absent: the default team, planner then coder. */
+    team: Team.optional(),
+    /** A team state from `GET /v1/runs/:id/state`: the new run continues its conversation, with `task` as the next turn. */
+    fromState: TeamStateExport.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((req, ctx) => {
+    if (!req.team && !req.fromState) return;
+    for (const key of ["planner", "coder"] as const) {
+      if (req[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} belongs to the default team; a team names each participant's model`,
+        });
+      }
+    }
+  });
 export type RunRequest = z.infer<typeof RunRequest>;
 export type RunRequestInput = z.input<typeof RunRequest>;
 
@@ -103,6 +104,7 @@ export const RUN_STATUSES = [
   "planning",
   "running",
   "awaiting_approval",
+  "awaiting_input",
   "succeeded",
   "failed",
   "cancelled",
@@ -131,15 +133,6 @@ export const PlanStep = z.object({
   successCriterion: z.string().min(1).max(4000),
 });
 export type PlanStep = z.infer<typeof PlanStep>;
-
-/** A role's model as a run stores it: what was asked for, with no secret. */
-export const ModelRef = z.object({
-  provider: Provider,
-  model: z.string(),
-  /** The base URL the request gave; null means the Worker's configured one. */
-  baseUrl: z.string().nullable(),
-});
-export type ModelRef = z.infer<typeof ModelRef>;
 
 /**
  * Tokens a model call used. `inputTokens` counts every input token, cached or
@@ -202,9 +195,25 @@ export const RunView = z.object({
       files: z.array(WorkspaceFile),
       /** Each file the run wrote, with its size in bytes: what `files` holds, without the content. */
       manifest: z.array(FileSize),
+      /** A team's run: what ended it (its termination's conditions, or the orchestrator's verdict); null otherwise. */
+      stoppedBy: z.array(StopCondition).nullable(),
     })
     .nullable(),
-  usage: z.object({ planner: TokenUsage, coder: TokenUsage, total: TokenUsage }),
+  usage: z.object({
+    planner: TokenUsage,
+    coder: TokenUsage,
+    total: TokenUsage,
+    /** A team's run: each participant's, and the selector's or orchestrator's under its name. */
+    team: z.record(z.string(), TokenUsage).optional(),
+  }),
+  /** A team's run: its kind, its messages so far, and who speaks next; null for the default team. */
+  team: z
+    .object({
+      kind: z.string(),
+      messages: z.number().int(),
+      next: z.string().nullable(),
+    })
+    .nullable(),
   error: z.object({ reason: RunEndReason, message: z.string() }).nullable(),
   metadata: z.record(z.string(), z.string()).nullable(),
   createdAt: z.string(),
@@ -214,7 +223,7 @@ export const RunView = z.object({
   webhook: WebhookStatus.nullable(),
   /** The W3C trace the run's spans are in (its run.created event has the rest); null for older runs. */
   traceId: TraceId.nullable(),
-  links: z.object({ self: z.string(), events: z.string() }),
+  links: z.object({ self: z.string(), events: z.string(), messages: z.string(), state: z.string() }),
 });
 export type RunView = z.infer<typeof RunView>;
 

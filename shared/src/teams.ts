@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RoleModel } from "./runs.ts";
+import { ModelRef, RoleModel } from "./models.ts";
 
 /**
  * A run's team (issue 14): who takes part, who speaks next, and when the
@@ -30,6 +30,9 @@ export const DEFAULT_MAX_MESSAGES = 50;
 export const ParticipantName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: "must match ^[a-z][a-z0-9_-]{0,31}$" });
+
+/** Names the run itself uses as speakers or usage keys: the caller, the orchestrator, the selector. */
+export const RESERVED_NAMES = ["user", "orchestrator", "selector"] as const;
 
 /** The tools each role may be given: a participant's `tools` is a subset. */
 export const ROLE_TOOLS = { coder: ["run_code"], assistant: [], planner: [] } as const;
@@ -115,6 +118,13 @@ export const Team = z
     names.forEach((name, i) => {
       if (names.indexOf(name) !== i) {
         ctx.addIssue({ code: "custom", path: ["participants", i, "name"], message: `'${name}' is taken` });
+      }
+      if ((RESERVED_NAMES as readonly string[]).includes(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["participants", i, "name"],
+          message: `'${name}' is reserved (${RESERVED_NAMES.join(", ")} are not participant names)`,
+        });
       }
     });
     team.participants.forEach((p, i) => {
@@ -206,3 +216,106 @@ function forEachCondition(
     forEachCondition(c, [...path, key ?? "", i], visit);
   });
 }
+
+/** The most characters of a team message's text a run keeps (and a state import takes). */
+export const TEAM_MESSAGE_CHARS = 32 * 1024;
+/** The most messages a state export carries, and an import takes: the newest. */
+export const TEAM_STATE_MESSAGES = 200;
+
+/** Speakers that are not participants: the caller, and a magentic_one team's orchestrator. */
+export const USER_SPEAKER = "user";
+export const ORCHESTRATOR_SPEAKER = "orchestrator";
+
+/**
+ * What the other participants see of one tool call of a turn: its outcome,
+ * and the head and tail of its output, so that a reviewer reads what the
+ * coder's program printed without the whole log.
+ */
+export const ToolCallSummary = z.object({
+  id: z.string().max(64),
+  name: z.string().max(64),
+  /** An execution's status, or `rejected` / `denied`. */
+  status: z.string().max(32),
+  exitCode: z.number().int().nullable(),
+  /** The stdout's head and tail (cut in the middle). */
+  stdout: z.string().max(2000),
+  /** The stderr's tail, or the rejection's message. */
+  stderr: z.string().max(2000),
+  files: z.array(z.string().max(512)).max(20),
+});
+export type ToolCallSummary = z.infer<typeof ToolCallSummary>;
+
+/** One message of a team's conversation, as the log keeps it and a state export carries it. */
+export const TeamMessage = z.object({
+  speaker: z.union([ParticipantName, z.literal(USER_SPEAKER)]),
+  text: z.string().max(TEAM_MESSAGE_CHARS),
+  toolCalls: z.array(ToolCallSummary).max(16),
+  /** Whom the speaker handed the conversation to (swarm). */
+  handoff: z.union([ParticipantName, z.literal(USER_SPEAKER)]).optional(),
+});
+export type TeamMessage = z.infer<typeof TeamMessage>;
+
+/** `POST /v1/runs/:id/messages` body. */
+export const SendMessageRequest = z.object({ text: z.string().min(1).max(TEAM_MESSAGE_CHARS) }).strict();
+export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
+
+/** What ended a team: its termination's conditions that were met, or the orchestrator's verdict. */
+export const StopCondition = z.union([Termination, z.object({ requestSatisfied: z.string().max(2000) }).strict()]);
+export type StopCondition = z.infer<typeof StopCondition>;
+
+export const TEAM_STATE_VERSION = 1;
+
+/**
+ * `GET /v1/runs/:id/state`: a team's state, in the spirit of AutoGen's
+ * `save_state`. `team` is in the request's own shape, so `POST /v1/runs`
+ * takes the whole export back as `fromState`. Every participant sees the
+ * whole conversation, so its thread is `messages`; `participants` says which
+ * of them each one said.
+ */
+export const TeamStateExport = z
+  .object({
+    version: z.literal(TEAM_STATE_VERSION),
+    team: Team,
+    /** The run's task turns: the first task, then each follow-up. */
+    tasks: z.array(z.string().max(TEAM_MESSAGE_CHARS)).min(1).max(TEAM_STATE_MESSAGES),
+    messages: z.array(TeamMessage).max(TEAM_STATE_MESSAGES),
+    /** Older messages left out of `messages`. */
+    omitted: z.number().int().min(0).default(0),
+    manager: z.object({
+      kind: TeamKind,
+      /** Who speaks next, when the manager has decided. */
+      next: z.string().nullable(),
+      awaitingInput: z.boolean(),
+      /** magentic_one: the task ledger, and the stalled turns counted since it was made. */
+      taskLedger: z.object({ facts: z.string(), plan: z.string() }).nullable().optional(),
+      stalls: z.number().int().optional(),
+    }),
+    participants: z.record(z.string(), z.object({ role: TeamRole, said: z.array(z.number().int()) })),
+  })
+  .strict();
+export type TeamStateExport = z.infer<typeof TeamStateExport>;
+export type TeamStateExportInput = z.input<typeof TeamStateExport>;
+
+/** A participant as a run stores it: its model resolved, its tools and handoffs made explicit. */
+export const StoredParticipant = z.object({
+  name: ParticipantName,
+  role: TeamRole,
+  model: ModelRef,
+  instructions: z.string().nullable(),
+  description: z.string().nullable(),
+  tools: z.array(z.string()),
+  handoffs: z.array(z.string()),
+});
+export type StoredParticipant = z.infer<typeof StoredParticipant>;
+
+/** A team as `run.created` keeps it: `termination` is the one that applies (the default when none was given). */
+export const StoredTeam = z.object({
+  kind: TeamKind,
+  participants: z.array(StoredParticipant),
+  termination: Termination,
+  /** True when the request gave no termination and DEFAULT_MAX_MESSAGES applies. */
+  defaultTermination: z.boolean(),
+  selector: z.object({ model: ModelRef, prompt: z.string().nullable(), allowRepeatedSpeaker: z.boolean() }).nullable(),
+  orchestrator: z.object({ model: ModelRef, maxStalls: z.number().int() }).nullable(),
+});
+export type StoredTeam = z.infer<typeof StoredTeam>;

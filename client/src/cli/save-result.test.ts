@@ -28,6 +28,7 @@ function succeeded(files: NonNullable<RunView["result"]>["files"]): RunView {
       stdout: "1\n",
       files,
       manifest: files.map((f) => ({ path: f.path, encoding: f.encoding, bytes: bytes(f) })),
+      stoppedBy: null,
     },
     usage: { planner: usage, coder: usage, total: usage },
     error: null,
@@ -37,7 +38,8 @@ function succeeded(files: NonNullable<RunView["result"]>["files"]): RunView {
     finishedAt: null,
     webhook: null,
     traceId: null,
-    links: { self: "", events: "" },
+    team: null,
+    links: { self: "", events: "", messages: "", state: "" },
   };
 }
 

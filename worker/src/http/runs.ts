@@ -1,5 +1,6 @@
 import {
   ApprovalRequest,
+  type ModelRef,
   newRunId,
   type PayloadOf,
   QUEUE_TIMEOUT_MS,
@@ -7,6 +8,9 @@ import {
   RunId,
   RunRequest,
   type RunView,
+  SendMessageRequest,
+  type StoredTeam,
+  type TeamStateExport,
 } from "@edgeswarm/shared";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
@@ -15,6 +19,7 @@ import { checkConfigured, checkModelAllowed, storedModel } from "../models/confi
 import { limitsForPool } from "../pool-limits.ts";
 import { describeSandbox } from "../run/sandbox.ts";
 import { newRunTrace } from "../run/trace.ts";
+import { historyOf, storedTeam } from "../team/config.ts";
 import { checkWebhookConfigured } from "../webhooks/secrets.ts";
 import { limitBody, parseBody } from "./body.ts";
 
@@ -57,12 +62,20 @@ export const runs = new Hono<AppEnv>()
     }
     const config = c.get("config");
     const limits = limitsForPool(req.limits, config.poolMaxima(pool), pool);
-    const coder = storedModel(req.coder, "anthropic");
-    const planner = req.planner === null ? null : storedModel(req.planner, "openai");
-    checkConfigured("coder", coder, config);
-    if (planner) checkConfigured("planner", planner, config);
-    checkModelAllowed("coder", coder, tenant.limits);
-    if (planner) checkModelAllowed("planner", planner, tenant.limits);
+    const check = (role: string, model: ModelRef) => {
+      checkConfigured(role, model, config);
+      checkModelAllowed(role, model, tenant.limits);
+    };
+    const askedTeam = req.team ?? req.fromState?.team;
+    const team: StoredTeam | null = askedTeam ? storedTeam(askedTeam, check) : null;
+    // A team's run names its first coder's model as the run's coder, for the lists that show one.
+    const coder = team
+      ? ((team.participants.find((p) => p.role === "coder") ?? team.participants[0])?.model ??
+        storedModel(undefined, "anthropic"))
+      : storedModel(req.coder, "anthropic");
+    const planner = team || req.planner === null ? null : storedModel(req.planner, "openai");
+    if (!team) check("coder", coder);
+    if (planner) check("planner", planner);
     if (req.webhookUrl) checkWebhookConfigured(config, tenant.id);
 
     const id = newRunId();
@@ -83,6 +96,8 @@ export const runs = new Hono<AppEnv>()
       trace: newRunTrace(c.get("trace")),
       files: req.files.map((f) => f.path),
       context: req.context,
+      ...(team ? { team } : {}),
+      ...(req.fromState ? { history: historyOf(req.fromState) } : {}),
     };
     const sandbox = await describeSandbox(c.env, pool);
     if (sandbox) created.sandbox = sandbox;
@@ -131,4 +146,14 @@ export const runs = new Hono<AppEnv>()
     const body = await parseBody(c, ApprovalRequest);
     const stub = await runStub(c);
     return c.json(unwrap(await stub.approve(c.get("tenant").id, body.approve, body.reason ?? null, body.toolCallId)));
+  })
+  .post("/:id/messages", limitBody(256 * 1024), async (c) => {
+    const body = await parseBody(c, SendMessageRequest);
+    const stub = await runStub(c);
+    const tenant = c.get("tenant");
+    return c.json(unwrap(await stub.send(tenant.id, body.text, tenant.limits.activeRuns)) satisfies RunView);
+  })
+  .get("/:id/state", async (c) => {
+    const stub = await runStub(c);
+    return c.json(unwrap(await stub.exportState(c.get("tenant").id)) satisfies TeamStateExport);
   });

@@ -17,7 +17,7 @@ function access(provider: Provider, config: Config): ProviderAccess {
  * Checks, when a run is created, that a role's model can be reached, and
  * raises `model_not_configured` naming the variable to set if not.
  */
-export function checkConfigured(role: "planner" | "coder", model: ModelRef, config: Config): void {
+export function checkConfigured(role: string, model: ModelRef, config: Config): void {
   const vars = VARS[model.provider];
   const configured = access(model.provider, config);
   if (model.provider === "openai-compatible") {
@@ -44,7 +44,7 @@ export function modelAllowed(model: string, patterns: readonly string[]): boolea
  * operator's keys (its `models` quota). A model on a base URL the request gave
  * costs the operator nothing, since it never receives the Worker's keys.
  */
-export function checkModelAllowed(role: "planner" | "coder", model: ModelRef, limits: TenantLimits): void {
+export function checkModelAllowed(role: string, model: ModelRef, limits: TenantLimits): void {
   if (model.baseUrl !== null || modelAllowed(model.model, limits.models)) return;
   throw new EdgeswarmError(
     "model_not_allowed",

@@ -79,7 +79,16 @@ export function stepBriefing(s: RunState, files: readonly string[]): string {
   const plan = s.plan ?? [];
   const step = s.step ?? 0;
   const current = plan[step];
-  const lines = [`Task:\n${s.created?.task ?? ""}`];
+  const lines = [`Task:\n${s.tasks.at(-1) ?? s.created?.task ?? ""}`];
+  if (s.tasks.length > 1) {
+    lines.push(
+      `Earlier requests in this run:\n${s.tasks
+        .slice(0, -1)
+        .map((t, i) => `${i + 1}. ${t}`)
+        .join("\n")}`,
+    );
+    if (s.earlierSummaries.length) lines.push(`What was done for them:\n${s.earlierSummaries.join("\n")}`);
+  }
   if (plan.length > 1) {
     lines.push(`Plan:\n${plan.map((p, i) => `${i + 1}. ${p.goal}`).join("\n")}`);
     const done = s.finishedSteps.map((f, i) => `${i + 1}. ${f.summary}`);
@@ -95,7 +104,8 @@ export function stepBriefing(s: RunState, files: readonly string[]): string {
 }
 
 /**
- * The current step's conversation, rebuilt from the log for any provider.
+ * The current step's conversation, rebuilt from the log for any provider
+ * (or a team participant's turn, after `first`, its view of the team).
  * Nothing in it varies but the turns themselves, so each request's prefix is
  * the previous request, byte for byte, up to where digests begin: the tool
  * results of replies older than the run's `fullTurns` go as digests.
@@ -105,8 +115,8 @@ export function stepBriefing(s: RunState, files: readonly string[]): string {
  * next request will digest. A breakpoint past that point would be written to
  * the cache and never read.
  */
-export function conversation(s: RunState): ChatMessage[] {
-  const messages: ChatMessage[] = [{ role: "user", content: stepBriefing(s, s.stepFiles) }];
+export function conversation(s: RunState, first: string = stepBriefing(s, s.stepFiles)): ChatMessage[] {
+  const messages: ChatMessage[] = [{ role: "user", content: first }];
   const fullTurns = (s.created?.context ?? DEFAULT_CONTEXT_POLICY).fullTurns;
   const replies = s.turns.filter((t) => t.kind === "reply").length;
   const nextDigested = fullTurns === null ? -1 : replies - fullTurns;

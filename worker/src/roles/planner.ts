@@ -17,12 +17,13 @@ export async function makePlan(
   files: readonly string[],
   sandbox: string | null,
   signal: AbortSignal,
+  instructions: string | null = null,
 ): Promise<{ steps: PlanStep[]; usage: TokenUsage }> {
   const prompt = files.length
     ? `Task:\n${task}\n\nFiles already in the workspace: ${files.join(", ")}`
     : `Task:\n${task}`;
   const answer = await model.structured({
-    system: withSandbox(SYSTEM, sandbox),
+    system: withSandbox(instructions ? `${SYSTEM}\n\n${instructions}` : SYSTEM, sandbox),
     prompt,
     schemaName: "plan",
     schema: PLAN_SCHEMA,

@@ -14,11 +14,12 @@ import { CODER_SYSTEM, CODER_TOOLS, conversation, FinishInput, RunCodeInput } fr
 import { makePlan } from "../roles/planner.ts";
 import { keepReply } from "../roles/reply.ts";
 import { withSandbox } from "../roles/sandbox-brief.ts";
+import { type ModelRole, performTeam, type TeamEffects } from "../team/speakers.ts";
 import { newSpanId } from "../telemetry/durable.ts";
 import { executeCalls, rejectCall, validInput } from "./execute.ts";
-import { type Action, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
+import { type Action, deadlineOf, MAX_MODEL_RETRIES, nextAction } from "./loop.ts";
 import { describeSandbox } from "./sandbox.ts";
-import type { RunState } from "./state.ts";
+import { type RunState, taskForPlanner } from "./state.ts";
 import type { RunTracer } from "./trace.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -46,10 +47,17 @@ export interface RunContext {
  */
 export class Driver {
   readonly #ctx: RunContext;
+  readonly #team: TeamEffects;
   #inflight: AbortController | null = null;
 
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
+    this.#team = {
+      ctx,
+      model: (role, s, key, call) => this.#model(role, s, key, call),
+      client: async (ref) => ctx.tracer.model(createModel(resolveModel(ref, await loadConfig(ctx.env))), ref),
+      sandbox: (s) => this.#sandbox(s),
+    };
   }
 
   /** Aborts the effect in flight (a model call or an execution, whose container is then killed). */
@@ -77,7 +85,7 @@ export class Driver {
   #armDeadline(): ReturnType<typeof setTimeout> | undefined {
     const s = this.#ctx.state();
     if (!s.created || !s.createdAt) return undefined;
-    const left = Date.parse(s.createdAt) + s.created.timeoutMs - Date.now();
+    const left = deadlineOf(s) - Date.now();
     return setTimeout(
       () => {
         const now = this.#ctx.state();
@@ -105,7 +113,12 @@ export class Driver {
         ctx.append(
           "run.finished",
           "loop",
-          { status: action.status, reason: action.reason, message: action.message },
+          {
+            status: action.status,
+            reason: action.reason,
+            message: action.message,
+            ...(action.stoppedBy ? { stoppedBy: action.stoppedBy } : {}),
+          },
           key,
         );
         return;
@@ -114,7 +127,7 @@ export class Driver {
           "plan.created",
           "loop",
           {
-            steps: [{ goal: s.created?.task ?? "", successCriterion: "the task is done, as a run of code shows" }],
+            steps: [{ goal: s.tasks.at(-1) ?? "", successCriterion: "the task is done, as a run of code shows" }],
             skipped: true,
             usage: null,
           },
@@ -127,7 +140,7 @@ export class Driver {
           if (!planner) return;
           const plan = await makePlan(
             ctx.tracer.model(createModel(resolveModel(planner, await loadConfig(ctx.env))), planner),
-            s.created?.task ?? "",
+            taskForPlanner(s),
             s.created?.files ?? [],
             await this.#sandbox(s),
             signal,
@@ -187,6 +200,13 @@ export class Driver {
         return;
       case "execute":
         return executeCalls(ctx, (effect) => this.#inflightDo(effect), step, action.calls, s, key);
+      case "speak":
+      case "hand_off":
+      case "select":
+      case "fall_back":
+      case "task_ledger":
+      case "progress_ledger":
+        return performTeam(this.#team, action, s, key);
       case "finish_step": {
         const input = validInput(this.#ctx, step, action.call, key);
         if (!input) return;
@@ -210,12 +230,7 @@ export class Driver {
   }
 
   /** Runs a model call; a failure is retried durably (model.retry) or ends the run `model_error`. */
-  async #model(
-    role: "planner" | "coder",
-    s: RunState,
-    key: string,
-    call: (signal: AbortSignal) => Promise<void>,
-  ): Promise<void> {
+  async #model(role: ModelRole, s: RunState, key: string, call: (signal: AbortSignal) => Promise<void>): Promise<void> {
     try {
       await this.#inflightDo(call);
     } catch (err) {

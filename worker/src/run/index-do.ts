@@ -50,20 +50,35 @@ export class RunIndexDO extends DurableObject<Env> {
    * deleted, so the list answers whether a run id is the tenant's.
    */
   reserve(entry: IndexEntry, activeRuns: number): Answer<null> {
+    const full = this.#full(activeRuns);
+    if (full) return full;
+    this.put({ ...entry, seq: 0 });
+    return { ok: true, value: null };
+  }
+
+  /**
+   * Takes a place in `activeRuns` again for an ended run that is being
+   * continued, in the same step as the check; `entry.seq` is its new event's.
+   */
+  reopen(entry: IndexEntry, activeRuns: number): Answer<null> {
+    const full = this.#full(activeRuns);
+    if (full) return full;
+    this.put(entry);
+    return { ok: true, value: null };
+  }
+
+  #full(activeRuns: number): Answer<never> | null {
     const ended = TERMINAL_RUN_STATUSES.map(() => "?").join(", ");
     const active = this.#sql
       .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM runs WHERE status NOT IN (${ended})`, ...TERMINAL_RUN_STATUSES)
       .one().n;
-    if (active >= activeRuns) {
-      return refusal(
-        new EdgeswarmError("quota_exceeded", `this tenant has ${active} runs going, its most (activeRuns)`, {
-          details: { quota: "activeRuns", limit: activeRuns },
-          retryAfterS: 5,
-        }),
-      );
-    }
-    this.put({ ...entry, seq: 0 });
-    return { ok: true, value: null };
+    if (active < activeRuns) return null;
+    return refusal(
+      new EdgeswarmError("quota_exceeded", `this tenant has ${active} runs going, its most (activeRuns)`, {
+        details: { quota: "activeRuns", limit: activeRuns },
+        retryAfterS: 5,
+      }),
+    );
   }
 
   /** Whether `id` is one of this tenant's runs. */

@@ -1,4 +1,5 @@
-import type { RunEndReason, RunStatus, ToolCallRecord } from "@edgeswarm/shared";
+import type { RunEndReason, RunStatus, StopCondition, ToolCallRecord } from "@edgeswarm/shared";
+import { type TeamAction, teamAction } from "../team/loop.ts";
 import { isTerminal, lastReply, pendingCalls, type RunState, totalTokens } from "./state.ts";
 
 /**
@@ -12,9 +13,11 @@ export type Action =
   | { kind: "wait"; until: number }
   | {
       kind: "end";
-      status: Exclude<RunStatus, "queued" | "planning" | "running" | "awaiting_approval">;
+      status: Exclude<RunStatus, "queued" | "planning" | "running" | "awaiting_approval" | "awaiting_input">;
       reason: RunEndReason | null;
       message: string | null;
+      /** A team's end: what was met. */
+      stoppedBy?: StopCondition[];
     }
   | { kind: "plan" }
   | { kind: "skip_plan" }
@@ -26,7 +29,8 @@ export type Action =
   | { kind: "ask_approval"; calls: ToolCallRecord[] }
   /** One or more run_code calls of one reply, run at once. */
   | { kind: "execute"; calls: ToolCallRecord[] }
-  | { kind: "finish_step"; call: ToolCallRecord };
+  | { kind: "finish_step"; call: ToolCallRecord }
+  | TeamAction;
 
 /** How many failed model calls in a row a run tolerates before it fails `model_error`. */
 export const MAX_MODEL_RETRIES = 6;
@@ -35,8 +39,7 @@ export function nextAction(s: RunState, now: number): Action {
   const run = s.created;
   if (!run || isTerminal(s.status)) return { kind: "idle" };
 
-  const deadline = Date.parse(s.createdAt ?? "") + run.timeoutMs;
-  if (now >= deadline) {
+  if (now >= deadlineOf(s)) {
     return {
       kind: "end",
       status: "timed_out",
@@ -45,6 +48,7 @@ export function nextAction(s: RunState, now: number): Action {
     };
   }
   if (s.modelRetries && now < s.modelRetries.notBefore) return { kind: "wait", until: s.modelRetries.notBefore };
+  if (s.team) return teamAction(s, s.team, now);
 
   if (!s.plan) return run.planner ? (overBudget(s) ?? { kind: "plan" }) : { kind: "skip_plan" };
 
@@ -68,19 +72,7 @@ export function nextAction(s: RunState, now: number): Action {
   const call = pending[0];
   if (call) {
     if (call.name === "finish") return { kind: "finish_step", call };
-    if (call.name !== "run_code") {
-      return (
-        limitIterations(s) ?? { kind: "reject", call, message: `unknown tool '${call.name}'; use run_code or finish` }
-      );
-    }
-    if (run.approval === "always") {
-      const unasked = pending.filter((c) => c.name === "run_code" && !s.approvals.has(c.id));
-      if (unasked.length > 0) return { kind: "ask_approval", calls: unasked };
-      if (pending.some((c) => s.approvals.get(c.id) === true)) return { kind: "idle" }; // parked until decided
-    }
-    const retry = s.executionRetries.get(call.id);
-    if (retry && now < retry.notBefore) return { kind: "wait", until: retry.notBefore };
-    return limitIterations(s) ?? { kind: "execute", calls: batch(s, pending, now) };
+    return answerCalls(s, pending, now, { runCode: true, tools: "run_code or finish" });
   }
 
   const last = lastReply(s);
@@ -93,6 +85,37 @@ export function nextAction(s: RunState, now: number): Action {
     );
   }
   return overBudget(s) ?? { kind: "call_coder" };
+}
+
+/** When the current task turn must end: its start plus the run's timeoutMs. */
+export function deadlineOf(s: RunState): number {
+  return Date.parse(s.turnStartedAt ?? s.createdAt ?? "") + (s.created?.timeoutMs ?? 0);
+}
+
+/**
+ * What to do about a reply's unanswered tool calls (the first of `pending`
+ * decides): reject an unknown tool, ask for approval, wait for a retry, or
+ * run a batch. `tools` names what the speaker may call, for the rejection.
+ */
+export function answerCalls(
+  s: RunState,
+  pending: ToolCallRecord[],
+  now: number,
+  may: { runCode: boolean; tools: string },
+): Action {
+  const call = pending[0];
+  if (!call) return { kind: "idle" };
+  if (call.name !== "run_code" || !may.runCode) {
+    return limitIterations(s) ?? { kind: "reject", call, message: `unknown tool '${call.name}'; use ${may.tools}` };
+  }
+  if (s.created?.approval === "always") {
+    const unasked = pending.filter((c) => c.name === "run_code" && !s.approvals.has(c.id));
+    if (unasked.length > 0) return { kind: "ask_approval", calls: unasked };
+    if (pending.some((c) => s.approvals.get(c.id) === true)) return { kind: "idle" }; // parked until decided
+  }
+  const retry = s.executionRetries.get(call.id);
+  if (retry && now < retry.notBefore) return { kind: "wait", until: retry.notBefore };
+  return limitIterations(s) ?? { kind: "execute", calls: batch(s, pending, now) };
 }
 
 /**
@@ -111,13 +134,13 @@ function batch(s: RunState, pending: ToolCallRecord[], now: number): ToolCallRec
   return calls;
 }
 
-function limitIterations(s: RunState): Action | null {
+export function limitIterations(s: RunState): Action | null {
   const max = s.created?.maxIterations ?? 0;
   if (s.iterations < max) return null;
   return { kind: "end", status: "failed", reason: "max_iterations", message: `the run used its ${max} iterations` };
 }
 
-function overBudget(s: RunState): Action | null {
+export function overBudget(s: RunState): Action | null {
   const budget = s.created?.tokenBudget;
   if (!budget || totalTokens(s) < budget) return null;
   return {

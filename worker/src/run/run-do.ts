@@ -8,6 +8,7 @@ import type {
   RunEventType,
   RunStatus,
   RunView,
+  TeamStateExport,
   WorkspaceFile,
 } from "@edgeswarm/shared";
 import { loadConfig, RUN_RETENTION_DAYS_DEFAULT } from "../config.ts";
@@ -15,12 +16,13 @@ import type { Env } from "../env.ts";
 import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 import { recordRun } from "../stats/record.ts";
 import { STATS_KEY_CHARS } from "../stats/stats-do.ts";
+import { teamStateExport, teamTokens } from "../team/export.ts";
 import { telemetry } from "../telemetry/telemetry.ts";
 import { WebhookOutbox } from "../webhooks/outbox.ts";
 import { Bus } from "./bus.ts";
 import { Driver } from "./driver.ts";
 import { EventLog } from "./log.ts";
-import { nextAction } from "./loop.ts";
+import { deadlineOf, nextAction } from "./loop.ts";
 import { applyEvent, emptyState, foldRun, isTerminal, type RunState } from "./state.ts";
 import { MAX_STREAMS, StreamHub } from "./streams.ts";
 import { RunTracer, rootCarrier } from "./trace.ts";
@@ -83,7 +85,8 @@ export class RunDO extends DurableObject<Env> {
 
   /** Validate, persist, then publish: the one way an event enters the run. */
   #append<T extends RunEventType>(type: T, source: EventSource, payload: PayloadOf<T>, idem?: string): RunEvent | null {
-    if (isTerminal(this.#state.status)) return null; // the end is final
+    // The end is final, until the caller continues the run.
+    if (isTerminal(this.#state.status) && type !== "run.continued") return null;
     const event = this.#log.append(type, source, payload, idem);
     if (!event) return null;
     applyEvent(this.#state, event);
@@ -113,7 +116,8 @@ export class RunDO extends DurableObject<Env> {
   #onFinished(e: RunEventOf<"run.finished">): void {
     this.#count(e);
     const url = this.#state.created?.webhookUrl;
-    if (url) this.#webhooks.enqueue(url, this.#view(), e.at);
+    if (url && this.#state.tasks.length > 1) this.#webhooks.replace(url, this.#view(), e.at);
+    else if (url) this.#webhooks.enqueue(url, this.#view(), e.at);
     // The alarm now serves the webhook and the run's expiry (see #afterEnd).
     if (!this.#driving) this.ctx.waitUntil(this.#kick());
   }
@@ -126,6 +130,7 @@ export class RunDO extends DurableObject<Env> {
     const tokens = [
       ...(created.planner ? [{ role: "planner", model: created.planner.model, usage: s.usage.planner }] : []),
       { role: "coder", model: created.coder.model, usage: s.usage.coder },
+      ...teamTokens(s),
     ]
       .filter((t) => t.usage.inputTokens + t.usage.outputTokens > 0)
       .map((t) => ({
@@ -141,7 +146,7 @@ export class RunDO extends DurableObject<Env> {
       {
         at,
         status: e.payload.status,
-        durationMs: Math.max(0, at - Date.parse(s.createdAt ?? e.at)),
+        durationMs: Math.max(0, at - Date.parse(s.turnStartedAt ?? e.at)),
         iterations: s.iterations,
         tokens,
       },
@@ -242,6 +247,52 @@ export class RunDO extends DurableObject<Env> {
   }
 
   /**
+   * A message from the caller: the answer a swarm that handed off to the
+   * user waits for, or, once the run has ended, its next task turn (the
+   * conversation and the workspace stay). Refused while the run works.
+   * `activeRuns` is the index's to check: `reserve` is asked first.
+   */
+  async send(tenant: string, text: string, activeRuns: number): Promise<Answer<RunView>> {
+    if (!this.#owns(tenant)) return notFound();
+    const s = this.#state;
+    if (s.status === "awaiting_input") {
+      this.#append("team.message", "api", { speaker: "user", text, toolCalls: [], usage: null }, `input:${s.lastSeq}`);
+    } else if (isTerminal(s.status)) {
+      const created = s.created;
+      if (!created) return notFound();
+      const index = this.env.RUN_INDEX.getByName(tenant);
+      const now = new Date().toISOString();
+      const entry = {
+        id: this.#id(),
+        status: "running" as const,
+        task: created.task,
+        createdAt: s.createdAt ?? now,
+        updatedAt: now,
+        seq: s.lastSeq + 1,
+      };
+      const seq = s.lastSeq;
+      const reopened = await index.reopen(entry, activeRuns);
+      if (!reopened.ok) return reopened;
+      // Another message may have continued the run while the index answered.
+      if (this.#state.lastSeq !== seq) return invalidState("the run was continued by another message; send again");
+      this.#append("run.continued", "api", { text, turn: s.tasks.length }, `continue:${seq}`);
+    } else {
+      return invalidState(`the run is ${s.status}: send a message once it awaits input or has ended`);
+    }
+    await this.#kick();
+    return { ok: true, value: this.#view() };
+  }
+
+  /** The team's state, for `GET /v1/runs/:id/state`. */
+  async exportState(tenant: string): Promise<Answer<TeamStateExport>> {
+    if (!this.#owns(tenant)) return notFound();
+    const exported = teamStateExport(this.#state);
+    if (!exported)
+      return invalidState("the run has the default team, which has no team state: its events are its state");
+    return { ok: true, value: exported };
+  }
+
+  /**
    * The run's events as an SSE byte stream, from the first after `after` (a
    * reconnecting caller's Last-Event-ID): every event so far, then each as it
    * is appended, until the run ends.
@@ -293,7 +344,7 @@ export class RunDO extends DurableObject<Env> {
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    const deadline = Date.parse(s.createdAt) + s.created.timeoutMs;
+    const deadline = deadlineOf(s);
     const until = action.kind === "wait" ? Math.min(action.until, deadline) : deadline;
     await this.ctx.storage.setAlarm(until);
   }

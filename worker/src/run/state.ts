@@ -8,6 +8,7 @@ import type {
   ToolCallRecord,
 } from "@edgeswarm/shared";
 import { addUsage, TERMINAL_RUN_STATUSES } from "@edgeswarm/shared";
+import { applyTeamEvent, newTeamState, type TeamState } from "../team/state.ts";
 
 /** How a tool call of the coder was answered. */
 export type CallOutcome =
@@ -35,6 +36,12 @@ export interface ExecutionRetry {
 export interface RunState {
   created: PayloadOf<"run.created"> | null;
   createdAt: string | null;
+  /** When the current task turn began: the run's creation, or its last follow-up (`run.continued`). */
+  turnStartedAt: string | null;
+  /** The run's task turns: its task, then each follow-up message to it after it ended. */
+  tasks: string[];
+  /** The default team's summaries of the steps of earlier task turns. */
+  earlierSummaries: string[];
   updatedAt: string | null;
   finishedAt: string | null;
   lastSeq: number;
@@ -64,14 +71,22 @@ export interface RunState {
   /** Approval asked (true) or decided (the decision), by call id. */
   approvals: Map<string, true | { approve: boolean; reason: string | null }>;
   /** Model retries in a row, for the role that is failing. */
-  modelRetries: { role: "planner" | "coder"; attempt: number; notBefore: number } | null;
+  modelRetries: { role: PayloadOf<"model.retry">["role"]; attempt: number; notBefore: number } | null;
   /** Execution retries of the pending call. */
   executionRetries: Map<string, ExecutionRetry>;
   /** The last execution that ran, for the run's result. */
   lastExecution: PayloadOf<"execution.finished"> | null;
+  /** The code of the call that last ran: a team's result shows it. */
+  lastCode: string;
   /** Workspace paths written by executions during the run. */
   writtenFiles: Set<string>;
-  end: { reason: RunEndReason | null; message: string | null } | null;
+  end: {
+    reason: RunEndReason | null;
+    message: string | null;
+    stoppedBy: PayloadOf<"run.finished">["stoppedBy"];
+  } | null;
+  /** A team's conversation and manager; null for the default team. */
+  team: TeamState | null;
 }
 
 const zero = (): TokenUsage => ({ inputTokens: 0, outputTokens: 0 });
@@ -80,6 +95,9 @@ export function emptyState(): RunState {
   return {
     created: null,
     createdAt: null,
+    turnStartedAt: null,
+    tasks: [],
+    earlierSummaries: [],
     updatedAt: null,
     finishedAt: null,
     lastSeq: 0,
@@ -98,13 +116,22 @@ export function emptyState(): RunState {
     modelRetries: null,
     executionRetries: new Map(),
     lastExecution: null,
+    lastCode: "",
     writtenFiles: new Set(),
     end: null,
+    team: null,
   };
 }
 
+/** Every model call's usage in the run: the default team's roles and a team's speakers. */
+export function runUsage(state: RunState): TokenUsage {
+  let u = addUsage(state.usage.planner, state.usage.coder);
+  for (const v of state.team?.usage.values() ?? []) u = addUsage(u, v);
+  return u;
+}
+
 export function totalTokens(state: RunState): number {
-  const u = addUsage(state.usage.planner, state.usage.coder);
+  const u = runUsage(state);
   return u.inputTokens + u.outputTokens;
 }
 
@@ -116,12 +143,46 @@ export function isTerminal(status: RunStatus): boolean {
 export function applyEvent(s: RunState, e: RunEvent): RunState {
   s.lastSeq = e.seq;
   s.updatedAt = e.at;
-  if (isTerminal(s.status)) return s; // nothing after the end changes the run
+  if (e.type === "run.continued") {
+    if (isTerminal(s.status)) continueRun(s, e.payload.text, e.at);
+    if (s.team) applyTeamEvent(s.team, e, () => totalTokens(s));
+    return s;
+  }
+  if (isTerminal(s.status)) return s; // nothing after the end changes the run, until it is continued
+  if (s.team) applyTeamEvent(s.team, e, () => totalTokens(s));
   switch (e.type) {
     case "run.created":
       s.created = e.payload;
       s.createdAt = e.at;
+      s.turnStartedAt = e.at;
+      s.tasks = [e.payload.task];
+      if (e.payload.team) s.team = newTeamState(e.payload.team, e.payload.history ?? [], e.at);
       s.status = e.payload.planner ? "planning" : "running";
+      break;
+    case "participant.replied":
+      s.turns.push({
+        kind: "reply",
+        reply: {
+          step: e.payload.turn,
+          text: e.payload.text,
+          toolCalls: e.payload.toolCalls,
+          usage: e.payload.usage,
+          ...(e.payload.droppedToolCalls ? { droppedToolCalls: e.payload.droppedToolCalls } : {}),
+        },
+        seq: e.seq,
+      });
+      s.toolCallCount += e.payload.toolCalls.length;
+      s.modelRetries = null;
+      break;
+    case "team.message":
+      s.turns = [];
+      s.modelRetries = null;
+      if (s.team?.awaitingInput) s.status = "awaiting_input";
+      else if (s.status === "awaiting_input") s.status = "running";
+      break;
+    case "team.selected":
+    case "team.ledger":
+      s.modelRetries = null;
       break;
     case "plan.created":
       s.plan = e.payload.steps;
@@ -161,6 +222,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       s.outcomes.set(e.payload.toolCallId, { kind: "executed", result: e.payload });
       s.executionRetries.delete(e.payload.toolCallId);
       s.lastExecution = e.payload;
+      s.lastCode = codeOf(s, e.payload.toolCallId);
       for (const path of e.payload.files) s.writtenFiles.add(path);
       break;
     case "execution.retry": {
@@ -186,16 +248,57 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "run.finished":
       s.status = e.payload.status;
       s.finishedAt = e.at;
-      s.end = { reason: e.payload.reason, message: e.payload.message };
+      s.end = { reason: e.payload.reason, message: e.payload.message, stoppedBy: e.payload.stoppedBy };
       break;
   }
   return s;
+}
+
+/**
+ * An ended run taken up again with a new task turn: the conversation, the
+ * workspace and the usage stay; the turn's limits (iterations, the deadline)
+ * start again. The default team plans the new task, with the earlier steps'
+ * summaries in its briefing.
+ */
+function continueRun(s: RunState, text: string, at: string): void {
+  s.tasks.push(text);
+  s.turnStartedAt = at;
+  s.status = s.created?.planner && !s.team ? "planning" : "running";
+  s.finishedAt = null;
+  s.end = null;
+  s.iterations = 0;
+  s.modelRetries = null;
+  s.turns = [];
+  if (s.team) return;
+  s.earlierSummaries.push(...s.finishedSteps.map((f) => f.summary));
+  s.plan = null;
+  s.step = null;
+  s.stepSpan = null;
+  s.finishedSteps = [];
 }
 
 export function foldRun(events: Iterable<RunEvent>): RunState {
   const s = emptyState();
   for (const e of events) applyEvent(s, e);
   return s;
+}
+
+function codeOf(s: RunState, toolCallId: string): string {
+  for (const t of s.turns) {
+    const call = t.kind === "reply" ? t.reply.toolCalls.find((c) => c.id === toolCallId) : undefined;
+    const code = (call?.input as { code?: unknown } | undefined)?.code;
+    if (call) return typeof code === "string" ? code : "";
+  }
+  return "";
+}
+
+/** The task the planner plans: the current task turn, after the earlier ones and what was done for them. */
+export function taskForPlanner(s: RunState): string {
+  const now = s.tasks.at(-1) ?? s.created?.task ?? "";
+  if (s.tasks.length < 2) return now;
+  const earlier = s.tasks.slice(0, -1).map((t, i) => `${i + 1}. ${t}`);
+  const done = s.earlierSummaries.length ? `\n\nWhat was done for them:\n${s.earlierSummaries.join("\n")}` : "";
+  return `${now}\n\nEarlier requests in this run (its workspace holds their files):\n${earlier.join("\n")}${done}`;
 }
 
 /** The current step's last coder reply, if the step has one. */

@@ -4,7 +4,7 @@ import type { ModelClient } from "../models/model.ts";
 import { type DurableSpan, newSpanId } from "../telemetry/durable.ts";
 import { tracedModel } from "../telemetry/genai.ts";
 import { carrierOf, content, type Telemetry } from "../telemetry/telemetry.ts";
-import type { RunState } from "./state.ts";
+import { type RunState, runUsage } from "./state.ts";
 
 /** The team a run without `team` has (issue 14 makes it configurable). */
 const TEAM = "default";
@@ -186,9 +186,11 @@ export class RunTracer {
 
   #endRoot(tr: RunTrace, end: RunEventOf<"run.finished">): void {
     const s = this.#run.state();
+    // The root span is recorded once, at the first end: a continued run's later turns are under it.
+    if (s.tasks.length > 1) return;
     const steps = this.#stepRanges();
     const inStep = (seq: number) => steps.some(([from, to]) => seq > from && seq <= to);
-    const usage = s.usage;
+    const usage = runUsage(s);
     const failed = end.payload.status !== "succeeded";
     this.#t.record({
       ...this.#ids(tr, tr.spanId, tr.parentSpanId),
@@ -202,8 +204,8 @@ export class RunTracer {
         "edgeswarm.tenant": s.created?.tenant ?? "",
         "edgeswarm.run.status": end.payload.status,
         "edgeswarm.run.iterations": s.iterations,
-        "gen_ai.usage.input_tokens": usage.planner.inputTokens + usage.coder.inputTokens,
-        "gen_ai.usage.output_tokens": usage.planner.outputTokens + usage.coder.outputTokens,
+        "gen_ai.usage.input_tokens": usage.inputTokens,
+        "gen_ai.usage.output_tokens": usage.outputTokens,
       },
       events: [
         ...this.#spanEvents((e) => !inStep(e.seq)),

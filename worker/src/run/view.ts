@@ -1,5 +1,5 @@
-import { addUsage, type RunView, type WebhookStatus, type WorkspaceFile } from "@edgeswarm/shared";
-import type { RunState } from "./state.ts";
+import type { RunView, WebhookStatus, WorkspaceFile } from "@edgeswarm/shared";
+import { type RunState, runUsage } from "./state.ts";
 import { fileBytes } from "./workspace.ts";
 
 /** `GET /v1/runs/:id` from the folded state, the workspace and the webhook's delivery. */
@@ -10,6 +10,8 @@ export function runView(
   webhook: WebhookStatus | null = null,
 ): RunView {
   const lastStep = s.finishedSteps.at(-1);
+  const team = s.team;
+  const lastMessage = team?.messages.findLast((m) => m.speaker !== "user");
   const written = s.status === "succeeded" ? files().filter((f) => s.writtenFiles.has(f.path)) : [];
   return {
     id,
@@ -21,14 +23,21 @@ export function runView(
     result:
       s.status === "succeeded"
         ? {
-            summary: s.finishedSteps.map((f) => f.summary).join("\n\n"),
-            code: lastStep?.code ?? "",
+            summary: team ? (lastMessage?.text ?? "") : s.finishedSteps.map((f) => f.summary).join("\n\n"),
+            code: team ? s.lastCode : (lastStep?.code ?? ""),
             stdout: s.lastExecution?.stdout ?? "",
             files: written,
             manifest: written.map((f) => ({ path: f.path, bytes: fileBytes(f), encoding: f.encoding })),
+            stoppedBy: s.end?.stoppedBy ?? null,
           }
         : null,
-    usage: { planner: s.usage.planner, coder: s.usage.coder, total: addUsage(s.usage.planner, s.usage.coder) },
+    usage: {
+      planner: s.usage.planner,
+      coder: s.usage.coder,
+      total: runUsage(s),
+      ...(team ? { team: Object.fromEntries(team.usage) } : {}),
+    },
+    team: team ? { kind: team.config.kind, messages: team.messages.length, next: team.next } : null,
     error: s.end?.reason ? { reason: s.end.reason, message: s.end.message ?? "" } : null,
     metadata: s.created?.metadata ?? null,
     createdAt: s.createdAt ?? "",
@@ -36,6 +45,11 @@ export function runView(
     finishedAt: s.finishedAt,
     webhook,
     traceId: s.created?.trace?.traceId ?? null,
-    links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events` },
+    links: {
+      self: `/v1/runs/${id}`,
+      events: `/v1/runs/${id}/events`,
+      messages: `/v1/runs/${id}/messages`,
+      state: `/v1/runs/${id}/state`,
+    },
   };
 }

@@ -38,10 +38,23 @@ export class WebhookOutbox {
    * changes nothing: a run has one delivery.
    */
   enqueue(url: string, view: RunView, endedAt: string): boolean {
+    return this.#store.create(this.#delivery(url, view, endedAt));
+  }
+
+  /**
+   * The delivery for a later end of a run that was continued: it takes the
+   * place of the earlier one, which, if still pending, is not sent (the
+   * receiver learns the run's newest end).
+   */
+  replace(url: string, view: RunView, endedAt: string): void {
+    this.#store.replace(this.#delivery(url, view, endedAt));
+  }
+
+  #delivery(url: string, view: RunView, endedAt: string) {
     const id = newWebhookDeliveryId();
     const type = WebhookEventType.parse(`run.${view.status}`); // throws for a run not ended: a bug
     const body = webhookBody({ id, type, createdAt: endedAt, view });
-    return this.#store.create({ id, url, type, body, createdAt: endedAt, nextAt: Date.now() });
+    return { id, url, type, body, createdAt: endedAt, nextAt: Date.now() };
   }
 
   /** When the alarm should next fire for the delivery; null when none is pending. */
@@ -98,7 +111,7 @@ export class WebhookOutbox {
           : next.kind === "delivered"
             ? null
             : `answered HTTP ${result.status}`;
-      this.#store.settle({
+      this.#store.settle(d.id, {
         state: next.kind === "retry" ? "pending" : next.kind,
         nextAt: next.kind === "retry" ? Date.now() + next.delayMs : null,
         lastStatus,

@@ -22,6 +22,7 @@ function view(over: Partial<RunView> = {}): RunView {
         { path: "out.txt", encoding: "utf8", bytes: 6 },
         { path: "b.bin", encoding: "base64", bytes: 3 },
       ],
+      stoppedBy: null,
     },
     usage: {
       planner: { inputTokens: 1, outputTokens: 2 },
@@ -42,7 +43,13 @@ function view(over: Partial<RunView> = {}): RunView {
       nextAttemptAt: null,
     },
     traceId: null,
-    links: { self: "/v1/runs/run_000000000000000000000001", events: "/v1/runs/run_000000000000000000000001/events" },
+    team: null,
+    links: {
+      self: "/v1/runs/run_000000000000000000000001",
+      events: "/v1/runs/run_000000000000000000000001/events",
+      messages: "/v1/runs/run_000000000000000000000001/messages",
+      state: "/v1/runs/run_000000000000000000000001/state",
+    },
     ...over,
   };
 }
@@ -68,7 +75,9 @@ describe("webhook body", () => {
 
   it("cuts long text fields to stay under the cap, saying so", () => {
     const big = "x".repeat(200_000);
-    const body = make(view({ task: big, result: { summary: big, code: big, stdout: big, files: [], manifest: [] } }));
+    const body = make(
+      view({ task: big, result: { summary: big, code: big, stdout: big, files: [], manifest: [], stoppedBy: null } }),
+    );
     expect(body.truncated).toBe(true);
     expect(body.run.task.length).toBeLessThan(5000);
     expect(body.run.task).toContain("characters cut");
@@ -99,6 +108,7 @@ describe("webhook body", () => {
           stdout: worst,
           files,
           manifest: files.map((f) => ({ path: f.path, encoding: f.encoding, bytes: 0 })),
+          stoppedBy: null,
         },
       }),
     });

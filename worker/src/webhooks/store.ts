@@ -50,7 +50,8 @@ function rowToDelivery(row: DeliveryRow): Delivery {
 /**
  * The run's webhook delivery in the Durable Object's SQLite storage. The table
  * holds at most one row (`slot` is always 1), so a run can never get a second
- * delivery, whatever calls {@link create} again.
+ * delivery, whatever calls {@link create} again; only a continued run's next
+ * end {@link replace}s it.
  */
 export class DeliveryStore {
   readonly #sql: SqlStorage;
@@ -92,20 +93,35 @@ export class DeliveryStore {
     return cursor.rowsWritten > 0;
   }
 
+  /** Puts `d` in the place of the run's delivery, due at `nextAt`, with no attempts yet. */
+  replace(d: Pick<Delivery, "id" | "url" | "type" | "body" | "createdAt" | "nextAt">): void {
+    this.#sql.exec(
+      `INSERT OR REPLACE INTO webhook_delivery (slot, id, url, type, body, created_at, state, attempts, next_at)
+       VALUES (1, ?, ?, ?, ?, ?, 'pending', 0, ?)`,
+      d.id,
+      d.url,
+      d.type,
+      d.body,
+      d.createdAt,
+      d.nextAt,
+    );
+  }
+
   /** Counts an attempt before it is made, due again at `watchdogAt` should this object die during it. */
   begin(watchdogAt: number): number {
     this.#sql.exec("UPDATE webhook_delivery SET attempts = attempts + 1, next_at = ? WHERE slot = 1", watchdogAt);
     return this.get()?.attempts ?? 0;
   }
 
-  /** Records how the attempt went and what follows. */
-  settle(update: Pick<Delivery, "state" | "nextAt" | "lastStatus" | "lastError">): void {
+  /** Records how delivery `id`'s attempt went and what follows (nothing, if it was replaced meanwhile). */
+  settle(id: string, update: Pick<Delivery, "state" | "nextAt" | "lastStatus" | "lastError">): void {
     this.#sql.exec(
-      "UPDATE webhook_delivery SET state = ?, next_at = ?, last_status = ?, last_error = ? WHERE slot = 1",
+      "UPDATE webhook_delivery SET state = ?, next_at = ?, last_status = ?, last_error = ? WHERE slot = 1 AND id = ?",
       update.state,
       update.nextAt,
       update.lastStatus,
       update.lastError,
+      id,
     );
   }
 }

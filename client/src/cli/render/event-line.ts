@@ -73,9 +73,31 @@ function detail(e: RunEvent, runId: string): string {
     case "step.finished":
       return `step ${e.payload.step + 1} ${e.payload.verdict}: ${oneLine(e.payload.summary, 100)}`;
     case "run.finished": {
-      const { status, reason, message } = e.payload;
-      return `${status}${reason && reason !== status ? ` (${reason})` : ""}${message ? `: ${oneLine(message, 120)}` : ""}`;
+      const { status, reason, message, stoppedBy } = e.payload;
+      const by = stoppedBy?.length ? `: stopped by ${oneLine(JSON.stringify(stoppedBy), 120)}` : "";
+      return `${status}${reason && reason !== status ? ` (${reason})` : ""}${message ? `: ${oneLine(message, 120)}` : ""}${by}`;
     }
+    case "participant.replied": {
+      const tools = e.payload.toolCalls.map((c) => c.name).join(", ");
+      return `${e.payload.speaker}: ${tools}${e.payload.text ? ` (${oneLine(e.payload.text, 80)})` : ""}`;
+    }
+    case "team.message": {
+      const to = e.payload.handoff ? ` → ${e.payload.handoff}` : "";
+      return `${e.payload.speaker}${to}: ${oneLine(e.payload.text, 120)}`;
+    }
+    case "team.selected": {
+      const p = e.payload;
+      if (!p.speaker) return `selector attempt ${p.attempt} named no one: ${oneLine(p.said, 80)}`;
+      return `${p.by === "fallback" ? "no valid pick; next in turn" : "selector picks"}: ${p.speaker}`;
+    }
+    case "team.ledger": {
+      const l = e.payload;
+      if (l.kind === "task") return `${l.replan ? "re-plan" : "task ledger"}: ${oneLine(l.plan, 120)}`;
+      if (l.isRequestSatisfied.answer) return `request satisfied: ${oneLine(l.isRequestSatisfied.reason, 100)}`;
+      return `progress: next ${l.speaker} (stalls ${l.stalls}): ${oneLine(l.instruction.answer, 100)}`;
+    }
+    case "run.continued":
+      return `continued: ${oneLine(e.payload.text, 120)}`;
   }
 }
 
