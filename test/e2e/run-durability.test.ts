@@ -214,6 +214,66 @@ describe("run durability", () => {
     await Promise.all(stack.agents.map((a) => agentSandboxesGone(a.options.id, 15_000)));
   }, 180_000);
 
+  it("survives a SIGKILL of the Worker mid-team: the team goes on, no turn twice, seqs contiguous", async () => {
+    const reviewing = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const isTurnOf = (request: RecordedRequest, name: string) =>
+      JSON.stringify(request.body).includes(`You are ${name}. It is your turn.`);
+    scripts.set("team-kill", async (turn, request) => {
+      const again = JSON.stringify(request.body).includes("Print two as well.");
+      if (isTurnOf(request, "reviewer")) {
+        if (again) return reply.text("APPROVE");
+        reviewing.resolve();
+        await release.promise; // in flight until the test lets it go
+        return reply.text("Print two as well.");
+      }
+      if (turn === 0)
+        return reply.toolUse("run_code", { language: "python", code: again ? "print('two')" : "print('one')" });
+      return reply.text(again ? "Printed two." : "Printed one.");
+    });
+    const id = await createRun(stack.api, {
+      task: "[case:team-kill] Print one.",
+      team: {
+        kind: "round_robin",
+        participants: [
+          { name: "coder", role: "coder" },
+          { name: "reviewer", role: "assistant" },
+        ],
+        termination: { textMention: "APPROVE", sources: ["reviewer"] },
+      },
+    });
+    await within(reviewing.promise, 30_000, "the reviewer's call to reach the fake");
+
+    const marks = stack.agents.map((a) => a.proc.log.all.length);
+    await stack.worker.kill();
+    await stack.worker.restart();
+    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
+    release.resolve();
+
+    const { view } = await runToEnd(stack.api, id, 90_000);
+    expect(view.error).toBeNull();
+    expect(view.status).toBe("succeeded");
+    expect(view.result?.stoppedBy).toEqual([{ textMention: "APPROVE", sources: ["reviewer"] }]);
+    const events = await pagedEvents(stack.api, id);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === "run.finished")).toHaveLength(1);
+    const messages = events.flatMap((e) =>
+      e.type === "team.message" ? [`${e.payload.speaker}: ${e.payload.text}`] : [],
+    );
+    expect(messages).toEqual([
+      "coder: Printed one.",
+      "reviewer: Print two as well.",
+      "coder: Printed two.",
+      "reviewer: APPROVE",
+    ]);
+    const outputs = events.flatMap((e) => (e.type === "execution.finished" ? [e.payload.stdout] : []));
+    expect(outputs).toEqual(["one\n", "two\n"]);
+    // Only the reviewer's call in flight at the kill was made again.
+    const reviewerCalls = requestsOf("team-kill").filter((r) => isTurnOf(r, "reviewer"));
+    expect(reviewerCalls).toHaveLength(3);
+    expect(anthropic.violations).toEqual([]);
+  }, 180_000);
+
   it("resumes an event stream from Last-Event-ID: every event exactly once, in order", async () => {
     const first = { reached: Promise.withResolvers<void>(), go: Promise.withResolvers<void>() };
     const second = { reached: Promise.withResolvers<void>(), go: Promise.withResolvers<void>() };
