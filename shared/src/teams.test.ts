@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RunRequest } from "./runs.ts";
 import { Team, type TeamInput } from "./teams.ts";
 
 const coder = { name: "coder", role: "coder" as const };
@@ -94,5 +95,16 @@ describe("Team", () => {
     ],
   ])("refuses %s, naming the field", (_what, team, paths) => {
     expect(refusedAt(team)).toEqual(expect.arrayContaining(paths));
+  });
+});
+
+describe("docs/teams.md", () => {
+  it("its example request is one the API takes", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../docs/teams.md", import.meta.url), "utf8");
+    const example = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const parsed = RunRequest.parse(JSON.parse(example ?? ""));
+    expect(parsed.team).toMatchObject({ kind: "round_robin", participants: [{ name: "coder" }, { name: "reviewer" }] });
   });
 });
