@@ -21,6 +21,8 @@ export const RUN_MAXIMA = {
   tokenBudget: 10_000_000,
   timeoutMs: 3_600_000,
   metadataKeys: 32,
+  /** Task turns in a run: its task and the follow-ups that continue it once it has ended. */
+  taskTurns: 50,
 } as const;
 
 export const RUN_DEFAULTS = {
@@ -124,6 +126,8 @@ export const RUN_END_REASONS = [
   "no_sandbox_available",
   "step_failed",
   "internal_error",
+  /** A team made the most messages a task turn, or a run, may hold (TEAM_BOUNDS). */
+  "max_messages",
 ] as const;
 export const RunEndReason = z.enum(RUN_END_REASONS);
 export type RunEndReason = z.infer<typeof RunEndReason>;

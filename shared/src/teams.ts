@@ -20,7 +20,10 @@ export const TEAM_BOUNDS = {
   conditions: 16,
   /** How deep `any`/`all` may nest. */
   depth: 4,
+  /** The most messages a termination's maxMessages may name, and the most in one task turn. */
   maxMessages: 1000,
+  /** The most messages a team's run holds in all, its history and the caller's included. */
+  runMessages: 2000,
 } as const;
 
 /** A team that sets no termination stops after this many messages (the run's own limits hold too). */
@@ -68,7 +71,7 @@ export type Termination =
   | { any: Termination[] }
   | { all: Termination[] };
 
-export const Termination: z.ZodType<Termination> = z.lazy(() =>
+export const Termination: z.ZodType<Termination, Termination> = z.lazy(() =>
   z.union([
     z.object({ maxMessages: z.number().int().min(1).max(TEAM_BOUNDS.maxMessages) }).strict(),
     z
@@ -218,7 +221,7 @@ function forEachCondition(
 }
 
 /** The most characters of a team message's text a run keeps (and a state import takes). */
-export const TEAM_MESSAGE_CHARS = 32 * 1024;
+export const TEAM_MESSAGE_CHARS = 16 * 1024;
 /** The most messages a state export carries, and an import takes: the newest. */
 export const TEAM_STATE_MESSAGES = 200;
 
@@ -241,7 +244,7 @@ export const ToolCallSummary = z.object({
   stdout: z.string().max(2000),
   /** The stderr's tail, or the rejection's message. */
   stderr: z.string().max(2000),
-  files: z.array(z.string().max(512)).max(20),
+  files: z.array(z.string().max(1024)).max(10),
 });
 export type ToolCallSummary = z.infer<typeof ToolCallSummary>;
 
@@ -290,7 +293,11 @@ export const TeamStateExport = z
       taskLedger: z.object({ facts: z.string(), plan: z.string() }).nullable().optional(),
       stalls: z.number().int().optional(),
     }),
-    participants: z.record(z.string(), z.object({ role: TeamRole, said: z.array(z.number().int()) })),
+    participants: z
+      .record(z.string(), z.object({ role: TeamRole, said: z.array(z.number().int()).max(TEAM_STATE_MESSAGES) }))
+      .refine((r) => Object.keys(r).length <= TEAM_BOUNDS.participants, {
+        message: `at most ${TEAM_BOUNDS.participants} participants`,
+      }),
   })
   .strict();
 export type TeamStateExport = z.infer<typeof TeamStateExport>;

@@ -1,15 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import type {
-  EventPage,
-  EventSource,
-  PayloadOf,
-  RunEvent,
-  RunEventOf,
-  RunEventType,
-  RunStatus,
-  RunView,
-  TeamStateExport,
-  WorkspaceFile,
+import {
+  type EventPage,
+  type EventSource,
+  type PayloadOf,
+  RUN_MAXIMA,
+  type RunEvent,
+  type RunEventOf,
+  type RunEventType,
+  type RunStatus,
+  type RunView,
+  type TeamStateExport,
+  type WorkspaceFile,
 } from "@edgeswarm/shared";
 import { loadConfig, RUN_RETENTION_DAYS_DEFAULT } from "../config.ts";
 import type { Env } from "../env.ts";
@@ -260,6 +261,17 @@ export class RunDO extends DurableObject<Env> {
     } else if (isTerminal(s.status)) {
       const created = s.created;
       if (!created) return notFound();
+      if (s.tasks.length >= RUN_MAXIMA.taskTurns) {
+        return refusal(
+          new EdgeswarmError(
+            "quota_exceeded",
+            `the run has had its ${RUN_MAXIMA.taskTurns} task turns; start a new one (fromState)`,
+            {
+              details: { quota: "taskTurns", limit: RUN_MAXIMA.taskTurns },
+            },
+          ),
+        );
+      }
       const index = this.env.RUN_INDEX.getByName(tenant);
       const now = new Date().toISOString();
       const entry = {

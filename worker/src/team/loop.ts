@@ -1,4 +1,4 @@
-import { type StopCondition, type StoredParticipant, USER_SPEAKER } from "@edgeswarm/shared";
+import { type StopCondition, type StoredParticipant, TEAM_BOUNDS, USER_SPEAKER } from "@edgeswarm/shared";
 import { type Action, answerCalls, overBudget } from "../run/loop.ts";
 import { pendingCalls, type RunState } from "../run/state.ts";
 import { inTurnAfter, lastSpeaker, type TeamState } from "./state.ts";
@@ -65,6 +65,17 @@ export function teamStop(s: RunState, t: TeamState): StopCondition[] | null {
 export function teamAction(s: RunState, t: TeamState, now: number): Action {
   const stop = teamStop(s, t);
   if (stop) return { kind: "end", status: "succeeded", reason: null, message: null, stoppedBy: stop };
+  const inTurn = t.messages.length - t.segmentFrom;
+  if (inTurn >= TEAM_BOUNDS.maxMessages || t.messages.length >= TEAM_BOUNDS.runMessages) {
+    const [n, where] =
+      inTurn >= TEAM_BOUNDS.maxMessages ? [TEAM_BOUNDS.maxMessages, "task turn"] : [TEAM_BOUNDS.runMessages, "run"];
+    return {
+      kind: "end",
+      status: "failed",
+      reason: "max_messages",
+      message: `the team made ${n} messages, the most a ${where} holds; give it a termination that ends sooner`,
+    };
+  }
   if (t.awaitingInput) return { kind: "idle" };
 
   if (t.speaking) {

@@ -34,7 +34,7 @@ function summarize(id: string, name: string, outcome: CallOutcome | undefined): 
         exitCode: r.exitCode,
         stdout: headTail(r.stdout),
         stderr: tail(r.error ? `${r.stderr}\n${r.error.message}`.trim() : r.stderr, STDERR_TAIL),
-        files: r.files.slice(0, 20),
+        files: r.files.slice(0, 10),
       };
     }
     case "rejected":
