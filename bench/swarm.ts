@@ -162,7 +162,7 @@ export async function measureSwarm(signal: AbortSignal, say: (line: string) => v
       signal.throwIfAborted();
       const t0 = performance.now();
       await sdk.messages.create({
-        model: "claude-sonnet-4-5",
+        model: "claude-sonnet-4-6",
         max_tokens: 1024,
         messages: [{ role: "user", content: `[trivial:1] round ${i}` }],
       });

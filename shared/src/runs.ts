@@ -29,7 +29,7 @@ export const RUN_DEFAULTS = {
   maxIterations: 8,
   timeoutMs: 600_000,
   planner: { provider: "openai", model: "o3-mini" },
-  coder: { provider: "anthropic", model: "claude-sonnet-4-5" },
+  coder: { provider: "anthropic", model: "claude-sonnet-4-6" },
 } as const;
 
 /**

@@ -16,7 +16,7 @@ describe("Team", () => {
   it("takes the issue's round-robin example", () => {
     const team: TeamInput = {
       kind: "round_robin",
-      participants: [{ ...coder, model: { provider: "anthropic", model: "claude-sonnet-4-5" } }, reviewer],
+      participants: [{ ...coder, model: { provider: "anthropic", model: "claude-sonnet-4-6" } }, reviewer],
       termination: { any: [{ textMention: "APPROVE", sources: ["reviewer"] }, { maxMessages: 30 }] },
     };
     expect(Team.parse(team).participants.map((p) => p.name)).toEqual(["coder", "reviewer"]);

@@ -89,7 +89,7 @@ describe("the Metrics page", () => {
     expect(await coder.textContent()).toBe(
       `in ${stats.tokens.byRole.coder?.input} · out ${stats.tokens.byRole.coder?.output}`,
     );
-    expect(await page.locator('[aria-label="tokens by model"] [data-name="claude-sonnet-4-5"]').count()).toBe(1);
+    expect(await page.locator('[aria-label="tokens by model"] [data-name="claude-sonnet-4-6"]').count()).toBe(1);
     expect(await page.locator('[aria-label="runs by outcome"] [data-name="succeeded"] .bar-value').textContent()).toBe(
       "runs 1",
     );

@@ -145,7 +145,7 @@ describe("tenant quotas", () => {
     const refused = await get("models").raw("/v1/runs", JSON.stringify({ task: "t", planner: null }));
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({
-      error: { code: "model_not_allowed", details: { role: "coder", model: "claude-sonnet-4-5" } },
+      error: { code: "model_not_allowed", details: { role: "coder", model: "claude-sonnet-4-6" } },
     });
     const planner = await get("models").raw(
       "/v1/runs",

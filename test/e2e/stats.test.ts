@@ -75,7 +75,7 @@ describe("GET /v1/stats", () => {
       planner: PLANNER,
     });
     expect(s.tokens.byModel).toEqual({
-      "claude-sonnet-4-5": { input: coderCalls * CODER.input, output: coderCalls * CODER.output },
+      "claude-sonnet-4-6": { input: coderCalls * CODER.input, output: coderCalls * CODER.output },
       "o3-mini": PLANNER,
     });
     // What the runs themselves report is what the stats add up.

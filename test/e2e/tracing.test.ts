@@ -246,13 +246,13 @@ describe("a traced run", () => {
       "gen_ai.usage.cache_read.input_tokens": 8,
       "gen_ai.response.finish_reasons": ["stop"],
     });
-    const coder = chats.filter((s) => s.name === "chat claude-sonnet-4-5");
+    const coder = chats.filter((s) => s.name === "chat claude-sonnet-4-6");
     expect(coder).toHaveLength(2);
     for (const chat of coder) {
       expect(chat).toMatchObject({ kind: 3, parentSpanId: step.spanId });
       expect(chat.attributes).toMatchObject({
         "gen_ai.provider.name": "anthropic",
-        "gen_ai.response.model": "claude-sonnet-4-5",
+        "gen_ai.response.model": "claude-sonnet-4-6",
         "gen_ai.usage.input_tokens": 131,
         "gen_ai.usage.output_tokens": 7,
         "gen_ai.usage.cache_read.input_tokens": 100,

@@ -65,7 +65,7 @@ export function resolveModel(model: ModelRef, config: Config): ModelConfig {
 }
 
 /** Each provider's default model; an openai-compatible server has none, so the request names it. */
-const DEFAULT_MODELS: Partial<Record<Provider, string>> = { anthropic: "claude-sonnet-4-5", openai: "o3-mini" };
+const DEFAULT_MODELS: Partial<Record<Provider, string>> = { anthropic: "claude-sonnet-4-6", openai: "o3-mini" };
 
 /** The model a role uses: the request's choice, else the role's default provider and model. */
 export function storedModel(asked: RoleModel | undefined, fallback: Provider): ModelRef {
