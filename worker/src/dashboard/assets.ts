@@ -10,10 +10,12 @@ import images from "./static/images.js";
 import indexHtml from "./static/index.html";
 import key from "./static/key.js";
 import liveOutput from "./static/live-output.js";
+import messageBox from "./static/message-box.js";
 import metricsView from "./static/metrics-view.js";
 import runView from "./static/run-view.js";
 import runsView from "./static/runs-view.js";
 import style from "./static/style.css";
+import teamCards from "./static/team-cards.js";
 import timeline from "./static/timeline.js";
 
 /** One file the dashboard serves: its text and its media type. */
@@ -44,8 +46,10 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["images.js", { body: images, type: JS }],
   ["key.js", { body: key, type: JS }],
   ["live-output.js", { body: liveOutput, type: JS }],
+  ["message-box.js", { body: messageBox, type: JS }],
   ["metrics-view.js", { body: metricsView, type: JS }],
   ["run-view.js", { body: runView, type: JS }],
   ["runs-view.js", { body: runsView, type: JS }],
+  ["team-cards.js", { body: teamCards, type: JS }],
   ["timeline.js", { body: timeline, type: JS }],
 ]);

@@ -44,6 +44,13 @@ interface ApprovalModule {
   approvalBody(approve: boolean, reason: unknown, toolCallId: string): Record<string, unknown>;
   waitingText(count: number): string;
 }
+interface TeamCardsModule {
+  conditionText(c: unknown): string;
+  stoppedByText(stoppedBy: unknown): string | null;
+}
+interface MessageBoxModule {
+  acceptsMessage(status: string): boolean;
+}
 
 const load = <T>(path: string): Promise<T> => import(/* @vite-ignore */ path) as Promise<T>;
 const { lineDiff, diffStats } = await load<DiffModule>("./static/diff.js");
@@ -51,6 +58,8 @@ const { sseFrames } = await load<EventsModule>("./static/events.js");
 const { OutputTail, RENDER_CHARS } = await load<LiveOutputModule>("./static/live-output.js");
 const { imageType } = await load<ImagesModule>("./static/images.js");
 const { approvalBody, waitingText } = await load<ApprovalModule>("./static/approval-card.js");
+const { conditionText, stoppedByText } = await load<TeamCardsModule>("./static/team-cards.js");
+const { acceptsMessage } = await load<MessageBoxModule>("./static/message-box.js");
 
 const show = (diff: DiffLine[]) => diff.map((l) => `${l.op}${l.text}`);
 
@@ -191,5 +200,37 @@ describe("waitingText", () => {
     expect(waitingText(0)).toBe("");
     expect(waitingText(1)).toBe("1 call waits for a decision:");
     expect(waitingText(3)).toBe("3 calls wait for a decision:");
+  });
+});
+
+describe("conditionText", () => {
+  it("says each termination condition in words, nested ones included", () => {
+    expect(conditionText({ textMention: "APPROVE", sources: ["reviewer"] })).toBe('"APPROVE" said by reviewer');
+    expect(conditionText({ any: [{ maxMessages: 3 }, { all: [{ tokenUsage: 40 }, { handoff: "user" }] }] })).toBe(
+      "any of (3 messages; all of (40 tokens used; a handoff to user))",
+    );
+    expect(conditionText({ timeoutMs: 2500 })).toBe("2.5 s passed");
+    expect(conditionText({ functionCall: "run_code" })).toBe("a call to run_code");
+    expect(conditionText({ requestSatisfied: "done" })).toBe("the orchestrator found the request satisfied: done");
+    expect(conditionText({ unknown: 1 })).toBe("?");
+    expect(conditionText("<b>x</b>")).toBe("?");
+  });
+
+  it("names what stopped a team, or nothing for a run without stoppedBy", () => {
+    expect(stoppedByText([{ textMention: "READY" }, { maxMessages: 3 }])).toBe(
+      'Stopped by "READY" said and 3 messages',
+    );
+    expect(stoppedByText(null)).toBeNull();
+    expect(stoppedByText([])).toBeNull();
+  });
+});
+
+describe("acceptsMessage", () => {
+  it("is open while the team awaits input or once the run has ended, closed while it works", () => {
+    for (const status of ["awaiting_input", "succeeded", "failed", "cancelled", "timed_out"]) {
+      expect(acceptsMessage(status)).toBe(true);
+    }
+    for (const status of ["queued", "planning", "running", "awaiting_approval"])
+      expect(acceptsMessage(status)).toBe(false);
   });
 });

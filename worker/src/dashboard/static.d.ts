@@ -70,3 +70,11 @@ declare module "*/static/approval-card.js" {
   const text: string;
   export default text;
 }
+declare module "*/static/team-cards.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/static/message-box.js" {
+  const text: string;
+  export default text;
+}

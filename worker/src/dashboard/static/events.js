@@ -60,14 +60,16 @@ function wait(ms, signal) {
 }
 
 /**
- * Follows run `id`: calls `onEvent(event)` for each event in order, and
- * `onState(state, error?)` with "connecting", "live", "reconnecting", "ended"
- * (after run.finished) or "failed". Returns a function that stops following.
+ * Follows run `id` from the event after seq `after`: calls `onEvent(event)`
+ * for each event in order, and `onState(state, error?)` with "connecting",
+ * "live", "reconnecting", "ended" (after run.finished) or "failed". Returns a
+ * function that stops following. A run that is continued after it ended
+ * (run.continued) is followed again by calling this with the last seq seen.
  */
-export function followRun(id, { onEvent, onState }) {
+export function followRun(id, { onEvent, onState, after = 0 }) {
   const controller = new AbortController();
   const { signal } = controller;
-  let last = 0;
+  let last = after;
   let failures = 0;
   const run = async () => {
     onState("connecting");

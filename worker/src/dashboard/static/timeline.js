@@ -1,12 +1,25 @@
 // The run's timeline: one card per event, in log order, except that an
 // execution's events (started, its output, finished) share one card (see
-// execution-card.js). Payload shapes are those of shared/src/events.ts;
+// execution-card.js). A team's own events have their cards in team-cards.js.
+// Payload shapes are those of shared/src/events.ts;
 // anything missing or of the wrong type is shown as absent rather than trusted.
 
 import { ApprovalCards } from "./approval-card.js";
 import { diffStats, lineDiff } from "./diff.js";
 import { badge, card, duration, h, num, str } from "./dom.js";
 import { ExecutionCards } from "./execution-card.js";
+import {
+  continued,
+  ledger,
+  participantReply,
+  selected,
+  stoppedByText,
+  teamMessage,
+  teamSummary,
+} from "./team-cards.js";
+
+/** A swarm participant's handoff tools are `transfer_to_<name>` (worker/src/team/loop.ts). */
+const HANDOFF_PREFIX = "transfer_to_";
 
 function pre(text, props = {}) {
   return h("pre", props, text);
@@ -35,8 +48,8 @@ export class Timeline {
   #list;
   #approvals;
   #steps = [];
-  #codeVersions = 0;
-  #previousCode = null;
+  /** Each speaker's code so far (the default team's coder is ""): how many versions, and the last. */
+  #code = new Map();
   #executions = new ExecutionCards();
   /** Events taken in: with the cards' seqs, what a test checks to see none was missed or repeated. */
   #seen = 0;
@@ -66,6 +79,18 @@ export class Timeline {
     const p = e.payload ?? {};
     switch (e.type) {
       case "run.created":
+        if (p.team && typeof p.team === "object") {
+          return card(
+            "created",
+            `Run created · team ${str(p.team.kind)}`,
+            h(
+              "p",
+              { class: "meta" },
+              `approval: ${str(p.approval)} · at most ${num(p.maxIterations) ?? "?"} executions`,
+            ),
+            teamSummary(p.team, p.history),
+          );
+        }
         return card(
           "created",
           "Run created",
@@ -97,6 +122,16 @@ export class Timeline {
       }
       case "coder.replied":
         return this.#coderReply(p);
+      case "participant.replied":
+        return participantReply(p, (call, speaker) => this.#toolCall(call, speaker));
+      case "team.message":
+        return teamMessage(p, planList);
+      case "team.selected":
+        return selected(p);
+      case "team.ledger":
+        return ledger(p);
+      case "run.continued":
+        return continued(p);
       case "tool.rejected":
         return card("rejected", `Tool call rejected: ${str(p.name)}`, pre(str(p.message)));
       case "approval.requested":
@@ -144,14 +179,17 @@ export class Timeline {
           ),
           h("p", {}, str(p.summary)),
         );
-      case "run.finished":
+      case "run.finished": {
         this.#approvals.endAll();
         this.#executions.endAll();
+        const stopped = stoppedByText(p.stoppedBy);
         return card(
           "finished",
           h("span", {}, "Run finished ", badge(str(p.status))),
           p.reason || p.message ? h("p", {}, [str(p.reason), str(p.message)].filter(Boolean).join(": ")) : null,
+          stopped ? h("p", { "data-testid": "stopped-by" }, stopped) : null,
         );
+      }
       default:
         return card("other", str(e.type));
     }
@@ -173,14 +211,15 @@ export class Timeline {
     );
   }
 
-  #toolCall(call) {
+  /** One tool call of a reply; a run_code call is shown as a diff against the same speaker's last code. */
+  #toolCall(call, speaker = "") {
     const input = call && typeof call.input === "object" && call.input !== null ? call.input : {};
     if (call?.name === "run_code" && typeof input.code === "string") {
-      this.#codeVersions += 1;
-      const version = this.#codeVersions;
+      const before = this.#code.get(speaker) ?? { versions: 0, last: null };
+      const version = before.versions + 1;
       const language = str(input.language) || "python";
-      const previous = this.#previousCode;
-      this.#previousCode = input.code;
+      const previous = before.last;
+      this.#code.set(speaker, { versions: version, last: input.code });
       if (previous === null) {
         return h(
           "div",
@@ -211,6 +250,10 @@ export class Timeline {
         h("p", {}, str(input.summary)),
         str(input.code) ? pre(str(input.code)) : null,
       );
+    }
+    // A swarm's handoff: its tool takes no arguments, the name says it all.
+    if (str(call?.name).startsWith(HANDOFF_PREFIX)) {
+      return h("div", { class: "code handoff" }, `Hands off to ${str(call.name).slice(HANDOFF_PREFIX.length)}`);
     }
     return h(
       "div",
