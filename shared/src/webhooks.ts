@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FileSize, RunView } from "./runs.ts";
+import { StopCondition } from "./teams.ts";
 
 /**
  * The webhook a run sends when it ends: one delivery per run, POSTed to its
@@ -41,7 +42,14 @@ export type WebhookFile = FileSize;
 /** The run in a webhook: `GET /v1/runs/:id` without file contents and without the delivery's own status. */
 export const WebhookRun = RunView.omit({ webhook: true, result: true }).extend({
   result: z
-    .object({ summary: z.string(), code: z.string(), stdout: z.string(), files: z.array(WebhookFile) })
+    .object({
+      summary: z.string(),
+      code: z.string(),
+      stdout: z.string(),
+      files: z.array(WebhookFile),
+      /** A team's run: what ended it, as in the run's view. */
+      stoppedBy: z.array(StopCondition).nullable(),
+    })
     .nullable(),
 });
 export type WebhookRun = z.infer<typeof WebhookRun>;

@@ -15,7 +15,7 @@ import { keepReply } from "../roles/reply.ts";
 import { withSandbox } from "../roles/sandbox-brief.ts";
 import type { RunContext } from "../run/driver.ts";
 import type { RunState } from "../run/state.ts";
-import { HANDOFF_PREFIX, participant, type TeamAction, toolsOf } from "./loop.ts";
+import { HANDOFF_PREFIX, participant, type TeamAction } from "./loop.ts";
 import { progressLedger, taskLedger } from "./orchestrator.ts";
 import { pickSpeaker } from "./selector.ts";
 import type { TeamState } from "./state.ts";
@@ -192,5 +192,5 @@ function toolSpecs(t: TeamState, p: StoredParticipant): ToolSpec[] {
       inputSchema: NO_ARGUMENTS,
     };
   });
-  return toolsOf(p).length ? [...runCode, ...handoffs] : [];
+  return [...runCode, ...handoffs];
 }

@@ -20,7 +20,13 @@ function fullRun(view: RunView): WebhookRun {
   const { webhook: _, result, ...rest } = view;
   return {
     ...rest,
-    result: result && { summary: result.summary, code: result.code, stdout: result.stdout, files: result.manifest },
+    result: result && {
+      summary: result.summary,
+      code: result.code,
+      stdout: result.stdout,
+      files: result.manifest,
+      stoppedBy: result.stoppedBy,
+    },
   };
 }
 
@@ -37,6 +43,7 @@ function clippedRun(run: WebhookRun, chars: number, minimal: boolean): WebhookRu
       code: clip(run.result.code, chars),
       stdout: clip(run.result.stdout, chars),
       files: minimal ? [] : run.result.files,
+      stoppedBy: run.result.stoppedBy,
     },
     error: run.error && { reason: run.error.reason, message: clip(run.error.message, chars) },
     metadata: minimal ? null : run.metadata,
