@@ -115,6 +115,41 @@ describe("round_robin", () => {
   });
 });
 
+describe("roles", () => {
+  it("a planner participant plans through structured output; a team coder's calls wait for approval", async () => {
+    openai.enqueue(reply.structured({ steps: [{ goal: "print 7", successCriterion: "7 is printed" }] }));
+    anthropic.enqueue(reply.toolUse("run_code", { language: "python", code: "print(7)" }), reply.text("Printed 7."));
+    const before = anthropic.requests.length;
+    const id = await createRun(stack.api, {
+      task: "Print seven.",
+      approval: "always",
+      team: {
+        kind: "round_robin",
+        participants: [
+          { name: "lead", role: "planner", instructions: "Plan in one step." },
+          { name: "coder", role: "coder" },
+        ],
+        termination: { maxMessages: 2 },
+      },
+    });
+    const asked = await eventsUntil(id, (e) => e.type === "approval.requested");
+    expect(of(asked, "team.message")[0]?.payload).toMatchObject({
+      speaker: "lead",
+      plan: [{ goal: "print 7", successCriterion: "7 is printed" }],
+    });
+    expect((await getRun(stack.api, id)).status).toBe("awaiting_approval");
+    const approved = await stack.api.raw(`/v1/runs/${id}/approval`, JSON.stringify({ approve: true }));
+    expect(approved.status).toBe(200);
+    const { view, events } = await runToEnd(stack.api, id, 60_000);
+    expect(view.status).toBe("succeeded");
+    expect(speakers(events)).toEqual(["lead", "coder"]);
+    expect(of(events, "execution.finished").map((e) => e.payload.stdout)).toEqual(["7\n"]);
+    // The planner's instructions reached it; its plan reached the coder.
+    expect(JSON.stringify(openai.requests.at(-1)?.body)).toContain("Plan in one step.");
+    expect(text(anthropic.requests[before])).toContain("lead: Plan:\\n1. print 7");
+  });
+});
+
 describe("selector", () => {
   it("follows the selector's picks; invalid picks are retried 3 times, then the next in turn speaks", async () => {
     openai.enqueue(
