@@ -116,12 +116,8 @@ describe("run durability", () => {
     const id = await createRun(stack.api, { task: "[case:kill] Print one, then two.", planner: null });
     await within(secondCall.promise, 30_000, "the coder's 2nd call to reach the fake");
 
-    const marks = stack.agents.map((a) => a.proc.log.all.length);
-    await stack.worker.kill();
-    // Same port, same persisted state; restart() only relaunches (the killed group is gone).
-    await stack.worker.restart();
+    await stack.killAndRestartWorker();
     const restartedAt = performance.now();
-    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
     release.resolve();
 
     // The run resumes by itself: the stream's read of the run kicks it (a run with work and no
@@ -181,10 +177,7 @@ describe("run durability", () => {
     const id = await createRun(stack.api, { task: "[case:kill-exec] Sleep, then print.", planner: null });
     await within(sandbox, 30_000, "the run's sandbox to start");
 
-    const marks = stack.agents.map((a) => a.proc.log.all.length);
-    await stack.worker.kill();
-    await stack.worker.restart();
-    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
+    await stack.killAndRestartWorker();
 
     const { view } = await runToEnd(stack.api, id, 90_000);
     expect(view.error).toBeNull();
@@ -244,10 +237,7 @@ describe("run durability", () => {
     });
     await within(reviewing.promise, 30_000, "the reviewer's call to reach the fake");
 
-    const marks = stack.agents.map((a) => a.proc.log.all.length);
-    await stack.worker.kill();
-    await stack.worker.restart();
-    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
+    await stack.killAndRestartWorker();
     release.resolve();
 
     const { view } = await runToEnd(stack.api, id, 90_000);

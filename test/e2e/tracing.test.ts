@@ -299,10 +299,7 @@ describe("a traced run", () => {
     // What ended before the kill has been sent: the first model call and the first execution.
     await receiver.waitForTrace(traceId, (s) => s.some((x) => x.name === "execute_tool run_code"));
 
-    const marks = stack.agents.map((a) => a.proc.log.all.length);
-    await stack.worker.kill();
-    await stack.worker.restart();
-    await Promise.all(stack.agents.map((a, i) => a.connected(30_000, marks[i])));
+    await stack.killAndRestartWorker();
     release.resolve();
     const { view } = await runToEnd(stack.api, id, 90_000);
     expect(view).toMatchObject({ status: "succeeded", traceId });

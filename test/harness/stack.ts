@@ -21,6 +21,11 @@ export interface Stack {
   startAgent(options: Partial<AgentOptions> & { id: string }): Promise<AgentProcess>;
   /** The agent with this id (agents start concurrently, so `agents` is in no set order). */
   agent(id: string): AgentProcess;
+  /**
+   * SIGKILLs the Worker and starts it again on the same port and state, then
+   * waits until every agent has dialled back in.
+   */
+  killAndRestartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +83,13 @@ export async function startStack(
       const found = started.find((a) => a.options.id === id);
       if (!found) throw new Error(`no agent ${id} in this stack (${started.map((a) => a.options.id).join(", ")})`);
       return found;
+    },
+    async killAndRestartWorker() {
+      const marks = started.map((a) => a.proc.log.all.length);
+      await worker.kill();
+      // Same port, same persisted state; restart() only relaunches (the killed group is gone).
+      await worker.restart();
+      await Promise.all(started.map((a, i) => a.connected(30_000, marks[i])));
     },
     async stop() {
       // Every agent and the Worker are stopped, even when one of them fails to.

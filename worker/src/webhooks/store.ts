@@ -16,6 +16,9 @@ export interface Delivery {
   lastError: string | null;
 }
 
+/** What a new delivery is made of. */
+type NewDelivery = Pick<Delivery, "id" | "url" | "type" | "body" | "createdAt" | "nextAt">;
+
 /** The stored row; converted by {@link rowToDelivery}, never handed out as is. */
 interface DeliveryRow {
   id: string;
@@ -79,9 +82,18 @@ export class DeliveryStore {
   }
 
   /** Stores the run's delivery, due at `nextAt`; false (and nothing stored) if it has one already. */
-  create(d: Pick<Delivery, "id" | "url" | "type" | "body" | "createdAt" | "nextAt">): boolean {
+  create(d: NewDelivery): boolean {
+    return this.#insert("INSERT OR IGNORE", d);
+  }
+
+  /** Puts `d` in the place of the run's delivery, due at `nextAt`, with no attempts yet. */
+  replace(d: NewDelivery): void {
+    this.#insert("INSERT OR REPLACE", d);
+  }
+
+  #insert(verb: "INSERT OR IGNORE" | "INSERT OR REPLACE", d: NewDelivery): boolean {
     const cursor = this.#sql.exec(
-      `INSERT OR IGNORE INTO webhook_delivery (slot, id, url, type, body, created_at, state, attempts, next_at)
+      `${verb} INTO webhook_delivery (slot, id, url, type, body, created_at, state, attempts, next_at)
        VALUES (1, ?, ?, ?, ?, ?, 'pending', 0, ?)`,
       d.id,
       d.url,
@@ -91,20 +103,6 @@ export class DeliveryStore {
       d.nextAt,
     );
     return cursor.rowsWritten > 0;
-  }
-
-  /** Puts `d` in the place of the run's delivery, due at `nextAt`, with no attempts yet. */
-  replace(d: Pick<Delivery, "id" | "url" | "type" | "body" | "createdAt" | "nextAt">): void {
-    this.#sql.exec(
-      `INSERT OR REPLACE INTO webhook_delivery (slot, id, url, type, body, created_at, state, attempts, next_at)
-       VALUES (1, ?, ?, ?, ?, ?, 'pending', 0, ?)`,
-      d.id,
-      d.url,
-      d.type,
-      d.body,
-      d.createdAt,
-      d.nextAt,
-    );
   }
 
   /** Counts an attempt before it is made, due again at `watchdogAt` should this object die during it. */
