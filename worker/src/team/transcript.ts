@@ -22,7 +22,8 @@ function tail(text: string, n: number): string {
 }
 
 function summarize(id: string, name: string, outcome: CallOutcome | undefined): ToolCallSummary {
-  const base = { id, name, exitCode: null, stdout: "", stderr: "", files: [] };
+  // A model names its tools: the summary keeps no more of a name than its schema allows.
+  const base = { id, name: name.slice(0, 64), exitCode: null, stdout: "", stderr: "", files: [] };
   if (name.startsWith(HANDOFF_PREFIX)) return { ...base, status: "handoff" };
   if (!outcome) return { ...base, status: "unanswered" };
   switch (outcome.kind) {
@@ -34,7 +35,7 @@ function summarize(id: string, name: string, outcome: CallOutcome | undefined): 
         exitCode: r.exitCode,
         stdout: headTail(r.stdout),
         stderr: tail(r.error ? `${r.stderr}\n${r.error.message}`.trim() : r.stderr, STDERR_TAIL),
-        files: r.files.slice(0, 10),
+        files: r.files.slice(0, 10).map((f) => f.slice(0, 1024)),
       };
     }
     case "rejected":
