@@ -19,6 +19,14 @@ export type {
   RunStatus,
   RunSummary,
   RunView,
+  SendMessageRequest,
+  StopCondition,
+  Team,
+  TeamInput,
+  TeamMessage,
+  TeamStateExport,
+  TeamStateExportInput,
+  Termination,
 } from "@edgeswarm/shared";
 export type { Agents } from "./sdk/agents.ts";
 export { type WaitingCall, WaitingCalls, waitingCalls } from "./sdk/approvals.ts";

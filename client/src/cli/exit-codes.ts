@@ -18,6 +18,12 @@ export const EXIT_CODES = {
   apiError: 5,
   /** The API could not be reached at all (wrong URL, Worker down). */
   unreachable: 6,
+  /**
+   * `run` stopped following a run that waits for the caller: a swarm handed
+   * off to the user and stdin ended before an answer. The run goes on
+   * waiting; `edgeswarm runs send <id> "<text>"` answers it.
+   */
+  waiting: 7,
   /** A second Ctrl-C during `run` (or Ctrl-C at its prompt): exited at once; the run may go on. */
   interrupted: 130,
   /** `exec`: the program ran past its `timeoutMs` (as timeout(1) does). */

@@ -23,6 +23,7 @@ export function exitCodeLines(): string[] {
     `  ${c.timedOut}    the run timed out`,
     `  ${c.apiError}    the API answered with an error (unknown run, bad key, wrong state, ...)`,
     `  ${c.unreachable}    the API could not be reached`,
+    `  ${c.waiting}    the run waits for your answer (stdin ended): edgeswarm runs send <id> "<text>"`,
     `  ${c.interrupted}  interrupted by a second Ctrl-C (the run may go on)`,
     `  exec: the program's own exit code; ${c.execTimedOut} timed out, ${c.execOomKilled} out of memory`,
   ];

@@ -43,6 +43,9 @@ describe("runs.events", () => {
       apiKey: "k",
       retry: { attempts: 3, baseMs: 1, maxMs: 2 },
       fetch: async (input, init) => {
+        // After run.finished, the one question whether anything follows it.
+        if (String(input).endsWith("/events?after=4&limit=1"))
+          return Response.json({ events: [], next: 4, done: true });
         asked.push(new Headers(init?.headers).get("Last-Event-ID"));
         const next = answers.shift();
         if (!next) throw new Error(`unexpected request ${String(input)}`);

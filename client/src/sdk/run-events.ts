@@ -7,7 +7,7 @@ import { parseAnswer, type Transport } from "./transport.ts";
 /** @internal How the follower reads the run when its stream closes early. */
 export interface RunSource {
   view(signal?: AbortSignal): Promise<RunView>;
-  page(after: number, signal?: AbortSignal): Promise<EventPage>;
+  page(after: number, signal?: AbortSignal, limit?: number): Promise<EventPage>;
 }
 
 export interface FollowOptions {
@@ -29,7 +29,10 @@ function retryable(err: unknown): boolean {
  * from the last sequence number seen (sent as `Last-Event-ID`), so each event
  * is yielded exactly once and in order. Gives up after `retry.attempts`
  * failures in a row (any event that arrives resets the count), and ends after
- * `run.finished`, or when the run is already over and nothing is left.
+ * a `run.finished` that is the log's last event, or when the run is already
+ * over and nothing is left. A run continued after it ended (a message sent to
+ * it) has one `run.finished` per turn; following it from before an earlier
+ * one goes on into the next turn.
  */
 export async function* followRunEvents(
   transport: Transport,
@@ -66,7 +69,8 @@ export async function* followRunEvents(
         last = event.seq;
         failures = 0;
         yield event;
-        if (event.type === "run.finished") return;
+        // A run taken up again (POST /messages) has a run.finished per turn: only one with nothing after it ends.
+        if (event.type === "run.finished" && (await endsTheLog(source, last, signal))) return;
       }
       // The stream closed without run.finished: either the run had already
       // ended (nothing left after `last`) or the connection was cut cleanly.
@@ -88,6 +92,12 @@ export async function* followRunEvents(
     }
     await sleep(backoffMs(failures, retry), signal);
   }
+}
+
+/** Whether nothing follows event `seq` in the run's log (one small page asked for). */
+async function endsTheLog(source: RunSource, seq: number, signal?: AbortSignal): Promise<boolean> {
+  const { events } = await source.page(seq, signal, 1);
+  return events.length === 0;
 }
 
 /** Events after `after` from the JSON pages: the rest of an ended run that the closed stream did not carry. */

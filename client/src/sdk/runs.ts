@@ -6,7 +6,10 @@ import {
   type RunRequestInput,
   type RunSummary,
   RunView,
+  SendMessageRequest,
+  TEAM_MESSAGE_CHARS,
   TERMINAL_RUN_STATUSES,
+  TeamStateExport,
 } from "@edgeswarm/shared";
 import { type WaitingCall, waitingCalls } from "./approvals.ts";
 import type { RetryOptions } from "./retry.ts";
@@ -32,8 +35,14 @@ export class Runs {
   }
 
   /**
-   * Starts a run.
+   * Starts a run: the default team (planner, then coder), or the `team` it
+   * names, or, with `fromState` (what {@link Runs.state} gave), a team that
+   * goes on with an earlier run's conversation, `task` being its next turn.
    * @example const { id } = await swarm.runs.create({ task: "Print the 100th prime.", planner: null });
+   * @example
+   * const team = { kind: "round_robin", participants: [{ name: "coder", role: "coder" }, { name: "reviewer", role: "assistant" }],
+   *   termination: { textMention: "APPROVE", sources: ["reviewer"] } } as const;
+   * const { id } = await swarm.runs.create({ task: "Print 2 + 2.", team });
    */
   create(body: RunRequestInput, options: CallOptions = {}): Promise<RunCreated> {
     return this.#t.json(RunCreated, "/v1/runs", { method: "POST", body, signal: options.signal });
@@ -81,13 +90,14 @@ export class Runs {
   /**
    * The run's events as they happen (SSE), from the first (or after `after`),
    * resuming by itself after a dropped connection with no gap or repeat, and
-   * ending after `run.finished`.
+   * ending after the last `run.finished` (a run continued with `send` has one
+   * per turn).
    * @example for await (const e of swarm.runs.events(id)) console.log(e.seq, e.type);
    */
   events(id: string, options: FollowOptions = {}): AsyncGenerator<RunEvent> {
     const source: RunSource = {
       view: (signal) => this.get(id, { signal }),
-      page: (after, signal) => this.eventPage(id, { after, signal }),
+      page: (after, signal, limit) => this.eventPage(id, { after, limit, signal }),
     };
     return followRunEvents(this.#t, id, this.#retry, source, options);
   }
@@ -107,9 +117,8 @@ export class Runs {
   async wait(id: string, options: CallOptions = {}): Promise<RunView> {
     const now = await this.get(id, options);
     if (isTerminal(now)) return now;
-    for await (const event of this.events(id, { signal: options.signal })) {
-      if (event.type === "run.finished") break;
-    }
+    // To the events' end, not the first run.finished: a continued run has one per turn.
+    for await (const _ of this.events(id, { signal: options.signal }));
     return this.get(id, options);
   }
 
@@ -130,6 +139,37 @@ export class Runs {
    */
   approve(id: string, decision: ApprovalRequest, options: CallOptions = {}): Promise<RunView> {
     return this.#t.json(RunView, `${path(id)}/approval`, { method: "POST", body: decision, signal: options.signal });
+  }
+
+  /**
+   * Sends the run a message, and resolves with the run. A swarm that handed
+   * off to the user (status `awaiting_input`) takes it as the answer it waits
+   * for; a run that has ended takes it as its next task turn and goes on
+   * (status back to `running`), with its conversation and workspace. While
+   * the run works, it is a 409 `invalid_state`.
+   * @example
+   * const run = await swarm.runs.get(id);
+   * if (run.status === "awaiting_input") await swarm.runs.send(id, "Use data.csv.");
+   */
+  send(id: string, text: string, options: CallOptions = {}): Promise<RunView> {
+    const body = SendMessageRequest.safeParse({ text });
+    if (!body.success) {
+      throw new TypeError(`runs.send: text must be a non-empty string of at most ${TEAM_MESSAGE_CHARS} characters`);
+    }
+    return this.#t.json(RunView, `${path(id)}/messages`, { method: "POST", body: body.data, signal: options.signal });
+  }
+
+  /**
+   * A team run's state: its team, task turns, conversation and whose turn it
+   * is. Save it, and pass it back as `fromState` to `runs.create` to go on
+   * with the conversation in a new run. A run of the default team has none
+   * (409 `invalid_state`).
+   * @example
+   * const state = await swarm.runs.state(id);
+   * await swarm.runs.create({ task: "And now the tests.", fromState: state });
+   */
+  state(id: string, options: CallOptions = {}): Promise<TeamStateExport> {
+    return this.#t.json(TeamStateExport, `${path(id)}/state`, { signal: options.signal });
   }
 
   /**

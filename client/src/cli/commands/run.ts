@@ -8,18 +8,24 @@ import {
   type RunEvent,
   type RunRequestInput,
   type RunView,
+  Team,
+  TeamStateExport,
 } from "@edgeswarm/shared";
 import { EdgeswarmApiError } from "../../sdk/errors.ts";
 import type { Command, Context, Values } from "../command.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
+import { readJsonFile } from "../json-file.ts";
+import { type LineInput, PipedLines, TypedLines } from "../line-input.ts";
 import { LIMIT_FLAGS, limitsFrom, number, pairs } from "../options.ts";
 import { byteSize, err, interactive, jsonLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { ProgressView } from "../render/progress.ts";
+import { stopLine } from "../render/team.ts";
 import { type Saved, saveResult } from "../save-result.ts";
 import { UsageError } from "../usage-error.ts";
 import { readWorkspaceFiles } from "../workspace-files.ts";
 import { runExitCode } from "./run-exit.ts";
+import { InputEnded, sendCommand, UserTurn } from "./user-turn.ts";
 
 const NAME = "run";
 
@@ -45,13 +51,28 @@ export const run: Command = {
     "run-timeout-ms": { type: "string", value: "<ms>", help: "the whole run's wall time (default 600000)" },
     approval: { type: "string", value: "never|always", help: "always: park before each execution for approval" },
     pool: { type: "string", value: "<name>", help: "the sandbox pool (default: the key's first)" },
+    team: {
+      type: "string",
+      value: "<file.json>",
+      help: "a team (kind, participants, termination) instead of planner+coder",
+    },
+    "from-state": {
+      type: "string",
+      value: "<file.json>",
+      help: "go on with a team run's conversation, as `runs state` printed it",
+    },
     file: { type: "string", multiple: true, value: "<path>", help: "a file for the starting workspace (repeatable)" },
     metadata: { type: "string", multiple: true, value: "<k=v>", help: "metadata returned with the run (repeatable)" },
     ...LIMIT_FLAGS,
   },
   notes:
     "Limit flags apply to each execution of the run. Ctrl-C asks whether to cancel the run on a terminal;\n" +
-    "without one, the first Ctrl-C cancels the run (exit 3 once it has ended) and a second exits at once (130).",
+    "without one, the first Ctrl-C cancels the run (exit 3 once it has ended) and a second exits at once (130).\n" +
+    "\n" +
+    "A team's participants each name their model, so --team and --from-state take no --planner or --coder.\n" +
+    "When a swarm hands off to the user, run prints the message and reads your answer, one line, from\n" +
+    `stdin (typed at a terminal, or piped), sends it and follows on. If stdin ends first, run exits with ${EXIT_CODES.waiting}\n` +
+    'and the run waits: answer it with edgeswarm runs send <id> "<text>".',
   async run(ctx, values, [task]) {
     const body = await runBody(task ?? "", values);
     const swarm = await ctx.swarm();
@@ -111,15 +132,39 @@ async function follow(ctx: Context, id: string, values: Values): Promise<number>
         prompting = false;
       });
   };
+  const stop = new AbortController();
+  const turn = new UserTurn({
+    runId: id,
+    runs: swarm.runs,
+    input: answerInput(id, ctx.json),
+    show: (lines) => {
+      if (!ctx.json) for (const line of lines) out(line);
+    },
+    asking: (on) => {
+      prompting = on;
+      if (on) view?.release();
+      else view?.draw();
+    },
+    stop: (why) => stop.abort(why),
+  });
   process.on("SIGINT", onSigint);
   try {
-    for await (const e of swarm.runs.events(id)) {
+    for await (const e of swarm.runs.events(id, { signal: stop.signal })) {
       language = languageOf(e) ?? language;
       if (ctx.json) jsonLine(e);
       else if (view) view.update(e, !prompting);
       else out(eventLine(e, id));
+      turn.seen(e);
     }
+  } catch (e) {
+    const why: unknown = stop.signal.reason;
+    if (!stop.signal.aborted) throw e;
+    if (!(why instanceof InputEnded)) throw why;
+    if (ctx.json) jsonLine({ type: "waiting", run: why.run });
+    err(`edgeswarm: ${why.message}`);
+    return runExitCode(why.run.status);
   } finally {
+    turn.close();
     process.off("SIGINT", onSigint);
   }
   const final = await swarm.runs.get(id);
@@ -128,6 +173,22 @@ async function follow(ctx: Context, id: string, values: Values): Promise<number>
   if (ctx.json) jsonLine({ type: "result", run: final, saved });
   else report(final, saved);
   return runExitCode(final.status);
+}
+
+/**
+ * Where answers to a swarm's handoff come from: typed at the terminal, or
+ * read a line at a time from stdin when it is a pipe (a script's answers).
+ * Ctrl-C at the prompt leaves at once; the run goes on waiting.
+ */
+function answerInput(id: string, json: boolean): LineInput {
+  if (!process.stdin.isTTY) return new PipedLines(process.stdin);
+  // The prompt never goes into --json output or a pipe.
+  const output = process.stdout.isTTY && !json ? process.stdout : process.stderr;
+  return new TypedLines(process.stdin, output, () => {
+    output.write("\n");
+    err(`edgeswarm: left run ${id} waiting for your answer; send it with: ${sendCommand(id)}`);
+    process.exit(EXIT_CODES.interrupted);
+  });
 }
 
 function languageOf(e: RunEvent): Language | null {
@@ -140,6 +201,7 @@ function report(run: RunView, saved: Saved): void {
   const head = `run ${run.id} ${run.status} after ${run.iterations} iteration${run.iterations === 1 ? "" : "s"}`;
   out("");
   out(`${head} (tokens: ${total.inputTokens} in, ${total.outputTokens} out)`);
+  if (run.result?.stoppedBy?.length) out(`stopped by: ${stopLine(run.result.stoppedBy)}`);
   if (run.error) {
     const line = `${run.status} (${run.error.reason}): ${printable(run.error.message)}`;
     out(line);
@@ -194,6 +256,20 @@ export async function runBody(task: string, values: Values): Promise<RunRequestI
   if (!task.trim()) throw new UsageError("the task is empty", NAME);
   const body: RunRequestInput = { task };
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const team = str("team");
+  if (team !== undefined) body.team = await readJsonFile(team, "--team", Team, NAME);
+  const state = str("from-state");
+  if (state !== undefined) body.fromState = await readJsonFile(state, "--from-state", TeamStateExport, NAME);
+  if (body.team || body.fromState) {
+    const given = ["planner", "planner-base-url", "coder", "coder-base-url"].filter((k) => values[k] !== undefined);
+    if (given.length > 0) {
+      const flag = team !== undefined ? "--team" : "--from-state";
+      throw new UsageError(
+        `${flag} names each participant's model in the team; --${given[0]} is for the default team`,
+        NAME,
+      );
+    }
+  }
   const planner = str("planner");
   if (planner === "none") body.planner = null;
   else if (planner !== undefined) body.planner = roleModel(planner, "--planner", values["planner-base-url"]);

@@ -1,4 +1,4 @@
-import type { RunView } from "@edgeswarm/shared";
+import { type RunView, TEAM_MESSAGE_CHARS, type TeamMessage } from "@edgeswarm/shared";
 import type { WaitingCall } from "../../sdk/approvals.ts";
 import type { Runs } from "../../sdk/runs.ts";
 import type { Command } from "../command.ts";
@@ -7,8 +7,10 @@ import { number } from "../options.ts";
 import { byteSize, jsonLine, oneLine, out, printable } from "../output.ts";
 import { eventLine } from "../render/event-line.ts";
 import { table } from "../render/table.ts";
+import { teamLines } from "../render/team.ts";
 import { approveCommand, detailLines, summaryLines } from "../render/waiting-calls.ts";
 import { UsageError } from "../usage-error.ts";
+import { sendCommand } from "./user-turn.ts";
 
 /** `edgeswarm runs ls`: one page of the tenant's runs, newest first. */
 export const runsLs: Command = {
@@ -44,7 +46,7 @@ export const runsShow: Command = {
   name: "runs show",
   args: "<id>",
   positionals: [1, 1],
-  summary: "show a run: status, plan, iterations, usage, result or error, and each call waiting for approval",
+  summary: "show a run: status, plan, team, iterations, usage, result or error, and what it waits on",
   flags: {},
   async run(ctx, _values, [id = ""]) {
     const swarm = await ctx.swarm();
@@ -54,13 +56,22 @@ export const runsShow: Command = {
       return EXIT_CODES.ok;
     }
     const waiting = run.status === "awaiting_approval" ? await swarm.runs.waiting(id) : [];
-    for (const line of describeRun(run, waiting)) out(line);
+    // The question a swarm handed to the user is the last message of its state.
+    const asked = run.status === "awaiting_input" ? ((await swarm.runs.state(id)).messages.at(-1) ?? null) : null;
+    for (const line of describeRun(run, waiting, asked)) out(line);
     return EXIT_CODES.ok;
   },
 };
 
-/** The human view of a run, as `runs show` prints it, with the calls it waits on (from its log). */
-export function describeRun(run: RunView, waiting: readonly WaitingCall[] = []): string[] {
+/**
+ * The human view of a run, as `runs show` prints it, with the calls it waits
+ * on (from its log), and for a run awaiting input, the message it waits on.
+ */
+export function describeRun(
+  run: RunView,
+  waiting: readonly WaitingCall[] = [],
+  asked: TeamMessage | null = null,
+): string[] {
   const lines = [
     `id:         ${run.id}`,
     `status:     ${run.status}`,
@@ -77,6 +88,7 @@ export function describeRun(run: RunView, waiting: readonly WaitingCall[] = []):
       lines.push(` ${mark} ${i + 1}. ${oneLine(s.goal, 100)}`);
     });
   }
+  lines.push(...teamLines(run));
   if (run.error) lines.push(`error:      ${run.error.reason}: ${printable(run.error.message)}`);
   if (run.result) {
     lines.push(`summary:    ${printable(run.result.summary)}`);
@@ -85,7 +97,17 @@ export function describeRun(run: RunView, waiting: readonly WaitingCall[] = []):
     lines.push("stdout:", printable(run.result.stdout.replace(/\n$/, "")));
   }
   lines.push(...detailLines(run.id, waiting));
+  if (run.status === "awaiting_input") {
+    lines.push(`waiting:    for your answer: ${sendCommand(run.id)}`);
+    if (asked) lines.push(`  ${asked.speaker}:`, ...indent(asked.text));
+  }
   return lines;
+}
+
+function indent(text: string): string[] {
+  return printable(text.replace(/\n+$/, ""))
+    .split("\n")
+    .map((l) => `    ${l}`);
 }
 
 /** `edgeswarm runs logs <id> [--follow]`. */
@@ -188,3 +210,50 @@ async function onlyWaiting(runs: Runs, id: string): Promise<string | undefined> 
     APPROVE,
   );
 }
+
+const SEND = "runs send";
+
+/** `edgeswarm runs send <id> "<text>"`. */
+export const runsSend: Command = {
+  name: SEND,
+  args: '<id> "<text>"',
+  positionals: [1, 2],
+  summary: "send a run a message: the answer a swarm waits for, or an ended run's next task",
+  flags: {},
+  notes:
+    "A swarm that hands off to the user waits (awaiting_input) for this message. Sent to a run that has\n" +
+    "ended, it is the run's next task: the run goes on with its conversation and workspace (running again).\n" +
+    "While the run works, the API refuses it (invalid_state, exit 5). Follow it: edgeswarm runs logs <id> -f",
+  async run(ctx, _values, [id = "", text]) {
+    if (text === undefined) throw new UsageError(`missing the message: edgeswarm runs send ${id} "<text>"`, SEND);
+    if (!text.trim()) throw new UsageError("the message is empty", SEND);
+    if (text.length > TEAM_MESSAGE_CHARS) {
+      throw new UsageError(`the message is ${text.length} characters; at most ${TEAM_MESSAGE_CHARS}`, SEND);
+    }
+    const run = await (await ctx.swarm()).runs.send(id, text);
+    if (ctx.json) jsonLine(run);
+    else out(`sent: run ${run.id} is ${run.status}`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `edgeswarm runs state <id>`. */
+export const runsState: Command = {
+  name: "runs state",
+  args: "<id>",
+  positionals: [1, 1],
+  summary: "print a team run's state (its team and conversation) as JSON, for run --from-state",
+  flags: {},
+  notes:
+    "Save it, and start a run that goes on with the conversation:\n" +
+    "  edgeswarm runs state <id> > state.json\n" +
+    '  edgeswarm run --from-state state.json "<the next task>"\n' +
+    "A run of the default team (planner, then coder) has no team state: the API says so (exit 5).",
+  async run(ctx, _values, [id = ""]) {
+    const state = await (await ctx.swarm()).runs.state(id);
+    // JSON escapes every control character, so the text is safe on a terminal as is.
+    if (ctx.json) jsonLine(state);
+    else out(JSON.stringify(state, null, 2));
+    return EXIT_CODES.ok;
+  },
+};

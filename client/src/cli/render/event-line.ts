@@ -1,5 +1,6 @@
 import type { RunEvent } from "@edgeswarm/shared";
 import { duration, oneLine, printable } from "../output.ts";
+import { stopLine } from "./team.ts";
 import { approveCommand } from "./waiting-calls.ts";
 
 /** Files an execution.finished line names before it says how many more. */
@@ -74,31 +75,50 @@ function detail(e: RunEvent, runId: string): string {
       return `step ${e.payload.step + 1} ${e.payload.verdict}: ${oneLine(e.payload.summary, 100)}`;
     case "run.finished": {
       const { status, reason, message, stoppedBy } = e.payload;
-      const by = stoppedBy?.length ? `: stopped by ${oneLine(JSON.stringify(stoppedBy), 120)}` : "";
+      const by = stoppedBy?.length ? `: stopped by ${oneLine(stopLine(stoppedBy), 160)}` : "";
       return `${status}${reason && reason !== status ? ` (${reason})` : ""}${message ? `: ${oneLine(message, 120)}` : ""}${by}`;
     }
     case "participant.replied": {
-      const tools = e.payload.toolCalls.map((c) => c.name).join(", ");
-      return `${e.payload.speaker}: ${tools}${e.payload.text ? ` (${oneLine(e.payload.text, 80)})` : ""}`;
+      const { speaker, toolCalls, text, usage } = e.payload;
+      const said = text ? `: ${oneLine(text, 80)}` : "";
+      return `${oneLine(speaker, 32)} calls ${toolCalls.map((c) => oneLine(c.name, 40)).join(", ")}${said} (${tokens(usage)})`;
     }
     case "team.message": {
-      const to = e.payload.handoff ? ` → ${e.payload.handoff}` : "";
-      return `${e.payload.speaker}${to}: ${oneLine(e.payload.text, 120)}`;
+      const { speaker, handoff, text, toolCalls, usage } = e.payload;
+      const to = handoff ? ` → ${handoff}` : "";
+      // The handoff's own call is the arrow already.
+      const shown = toolCalls.filter((c) => !handoff || c.name !== `transfer_to_${handoff}`);
+      const calls = shown.length ? ` [${shown.map(callOutcome).join("; ")}]` : "";
+      const used = usage ? ` (${tokens(usage)})` : "";
+      return `${speaker}${to}: ${oneLine(text, 120)}${calls}${used}`;
     }
     case "team.selected": {
       const p = e.payload;
-      if (!p.speaker) return `selector attempt ${p.attempt} named no one: ${oneLine(p.said, 80)}`;
-      return `${p.by === "fallback" ? "no valid pick; next in turn" : "selector picks"}: ${p.speaker}`;
+      if (!p.speaker)
+        return `selector attempt ${p.attempt} named no one of ${p.candidates.join(", ")}: ${oneLine(p.said, 80)}`;
+      if (p.by === "fallback") return `no valid pick after ${p.attempt - 1} attempts; next in turn: ${p.speaker}`;
+      return `selector picks ${p.speaker} (attempt ${p.attempt})`;
     }
     case "team.ledger": {
       const l = e.payload;
       if (l.kind === "task") return `${l.replan ? "re-plan" : "task ledger"}: ${oneLine(l.plan, 120)}`;
       if (l.isRequestSatisfied.answer) return `request satisfied: ${oneLine(l.isRequestSatisfied.reason, 100)}`;
-      return `progress: next ${l.speaker} (stalls ${l.stalls}): ${oneLine(l.instruction.answer, 100)}`;
+      const stalled = l.isProgressBeingMade.answer && !l.isInLoop.answer ? "" : ", stalled";
+      return `progress: next ${l.speaker} (stalls ${l.stalls}${stalled}): ${oneLine(l.instruction.answer, 100)}`;
     }
     case "run.continued":
       return `continued: ${oneLine(e.payload.text, 120)}`;
   }
+}
+
+function tokens(usage: { inputTokens: number; outputTokens: number }): string {
+  return `${usage.inputTokens} in, ${usage.outputTokens} out tokens`;
+}
+
+/** One tool call of a team message, as the others see it: `run_code call_1 succeeded (exit 0)`. */
+function callOutcome(c: { id: string; name: string; status: string; exitCode: number | null }): string {
+  const exit = c.exitCode === null ? "" : ` (exit ${c.exitCode})`;
+  return `${oneLine(c.name, 40)} ${oneLine(c.id, 40)} ${oneLine(c.status, 32)}${exit}`;
 }
 
 function fileNames(files: string[]): string {

@@ -1,4 +1,4 @@
-import type { PlanStep, RunEvent } from "@edgeswarm/shared";
+import { type PlanStep, type RunEvent, USER_SPEAKER } from "@edgeswarm/shared";
 import { WaitingCalls } from "../../sdk/approvals.ts";
 import { duration, oneLine } from "../output.ts";
 import { LastLines } from "./last-lines.ts";
@@ -13,6 +13,11 @@ const SHOWN_OUTPUT_LINES = 5;
 /** How many calls waiting for approval it lists (a reply may make several). */
 const SHOWN_WAITING = 6;
 
+/** A speaker's name as the view prints it (names are checked by the API; this keeps the terminal safe regardless). */
+const name = (speaker: string) => oneLine(speaker, 32);
+
+type TeamEventType = "participant.replied" | "team.message" | "team.selected" | "team.ledger" | "run.continued";
+
 interface RunningExecution {
   toolCallId: string;
   agentId: string;
@@ -25,11 +30,24 @@ interface ExecutionRow {
   durationMs: number;
 }
 
+/** A team run's part of the view: who is in it, who speaks, what was said last. */
+interface TeamView {
+  kind: string;
+  members: string[];
+  messages: number;
+  /** The participant whose turn it is (its model call, its tool calls), or the one picked next. */
+  speaker: string | null;
+  last: { speaker: string; handoff?: string | undefined; text: string } | null;
+  /** The latest pick or ledger, in a few words. */
+  manager: string;
+}
+
 /**
  * The live view `run` draws on a terminal: the plan, the current step and
  * iteration, the latest executions and the tokens used, the running
  * executions with the last lines of output, redrawn in place after each
- * event (cursor up, clear to the end, draw again).
+ * event (cursor up, clear to the end, draw again). A team run shows, in the
+ * place of the step, the team, its messages, who speaks, and the last message.
  */
 export class ProgressView {
   readonly #runId: string;
@@ -52,6 +70,7 @@ export class ProgressView {
   #waiting = new WaitingCalls();
   /** Each finished step's verdict, by step index. */
   #verdicts = new Map<number, "success" | "failure">();
+  #team: TeamView | null = null;
 
   constructor(runId: string, write: (text: string) => void, width: () => number) {
     this.#runId = runId;
@@ -64,9 +83,26 @@ export class ProgressView {
     this.#note = "";
     this.#waiting.add(e);
     switch (e.type) {
-      case "run.created":
+      case "run.created": {
         this.#maxIterations = e.payload.maxIterations;
-        this.#status = "planning";
+        const team = e.payload.team;
+        this.#status = team ? "running" : "planning";
+        if (team) {
+          const members = team.participants.map((p) => p.name);
+          this.#team = { kind: team.kind, members, messages: 0, speaker: null, last: null, manager: "" };
+        }
+        break;
+      }
+      case "participant.replied":
+      case "team.message":
+      case "team.selected":
+      case "team.ledger":
+        this.#teamEvent(e);
+        break;
+      case "run.continued":
+        // An ended run taken up again (a message sent to it): any run, not only a team's.
+        this.#status = "running";
+        this.#teamEvent(e);
         break;
       case "plan.created":
         this.#plan = e.payload.steps;
@@ -130,6 +166,49 @@ export class ProgressView {
     if (draw) this.draw();
   }
 
+  #teamEvent(e: Extract<RunEvent, { type: TeamEventType }>): void {
+    const t = this.#team;
+    if (!t) return;
+    switch (e.type) {
+      case "participant.replied":
+        t.speaker = name(e.payload.speaker);
+        this.#add(e.payload.usage);
+        break;
+      case "team.message": {
+        const { speaker, handoff, text, usage } = e.payload;
+        t.messages++;
+        t.last = { speaker, handoff, text };
+        t.speaker = null;
+        if (usage) this.#add(usage);
+        if (handoff === USER_SPEAKER) this.#status = "awaiting_input";
+        else if (speaker === USER_SPEAKER) this.#status = "running";
+        break;
+      }
+      case "team.selected":
+        if (e.payload.usage) this.#add(e.payload.usage);
+        if (e.payload.speaker) t.speaker = name(e.payload.speaker);
+        t.manager = e.payload.speaker
+          ? `${e.payload.by === "fallback" ? "next in turn" : "selector picked"} ${name(e.payload.speaker)}`
+          : `selector named no one (attempt ${e.payload.attempt})`;
+        break;
+      case "team.ledger": {
+        const l = e.payload;
+        this.#add(l.usage);
+        if (l.kind === "task") t.manager = `${l.replan ? "re-planned" : "planned"}: ${oneLine(l.plan, 200)}`;
+        else if (l.isRequestSatisfied.answer) t.manager = `satisfied: ${oneLine(l.isRequestSatisfied.reason, 200)}`;
+        else {
+          t.speaker = name(l.speaker);
+          t.manager = `orchestrator → ${t.speaker} (stalls ${l.stalls}): ${oneLine(l.instruction.answer, 200)}`;
+        }
+        break;
+      }
+      case "run.continued":
+        t.messages++;
+        t.last = { speaker: USER_SPEAKER, text: e.payload.text };
+        break;
+    }
+  }
+
   /** Forgets a running execution, by its id or its tool call's (a call runs one attempt at a time). */
   #ended(executionId: string | null, toolCallId: string): void {
     for (const [id, x] of this.#running) {
@@ -154,9 +233,16 @@ export class ProgressView {
     });
     const step = this.#step === null ? "-" : `${this.#step + 1}${this.#plan.length ? `/${this.#plan.length}` : ""}`;
     const max = this.#maxIterations ? `/${this.#maxIterations}` : "";
-    lines.push(
-      `step ${step}  iteration ${this.#iteration}${max}  tokens ${this.#tokens.in} in / ${this.#tokens.out} out`,
-    );
+    const t = this.#team;
+    const where = t
+      ? `${t.kind} (${t.members.join(", ")})  message ${t.messages}${t.speaker ? `  speaking: ${t.speaker}` : ""}`
+      : `step ${step}`;
+    lines.push(`${where}  iteration ${this.#iteration}${max}  tokens ${this.#tokens.in} in / ${this.#tokens.out} out`);
+    if (t?.last) {
+      const to = t.last.handoff ? ` → ${t.last.handoff}` : "";
+      lines.push(`  ${t.last.speaker}${to}: ${oneLine(t.last.text, width)}`);
+    }
+    if (t?.manager) lines.push(`  ${t.manager}`);
     for (const x of this.#executions.slice(-SHOWN_EXECUTIONS)) {
       lines.push(`  #${x.iteration} ${x.status} ${duration(x.durationMs)}`);
     }
