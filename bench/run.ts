@@ -18,13 +18,15 @@ import { type BenchStack, startBenchStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
 import { formatSwarmTable, measureSwarm } from "./swarm.ts";
 import { target } from "./targets.ts";
+import { formatTeamsTable, measureTeams } from "./teams.ts";
 import { measureThroughput } from "./throughput.ts";
 import { formatTracingTable, measureTracing } from "./tracing.ts";
 
 // `npm run bench`: starts its own Worker and agent, times the scenarios one run
 // at a time, prints a table; then, on a fresh Worker and agent with a fake
 // model server, times the runs API (runs.ts) and prints its table; then what a
-// run costs in billed input and loop time (swarm.ts); then times
+// run costs in billed input and loop time (swarm.ts); then a team's overhead
+// per message beside the default team's per iteration (teams.ts); then times
 // the agent on its own behind a fake Worker, under runc and runsc
 // (agent-latency.ts), and its sustained throughput against raw Docker
 // (throughput.ts); then what tracing costs (tracing.ts); then how fast a data
@@ -149,6 +151,11 @@ try {
   say("swarm: starting a Worker, one agent and a fake model server...");
   result.swarm = await measureSwarm(interrupt.signal, say);
   process.stdout.write(`\n${formatSwarmTable(result.swarm)}${loadLine("swarm")}\n`);
+  interrupt.signal.throwIfAborted();
+  say("teams: starting a Worker, one agent and a fake model server...");
+  // Not a field of BenchResult (report.ts): written beside it in latest.json.
+  const teams = await measureTeams(interrupt.signal, say);
+  process.stdout.write(`\n${formatTeamsTable(teams)}${loadLine("teams")}\n`);
 
   // The pool's queue: a burst on real agents, then one pool's ceiling with simulated ones.
   interrupt.signal.throwIfAborted();
@@ -197,7 +204,7 @@ try {
   // Times to 0.001 at most (the older sections are rounded further by buildResult and roundRuns).
   const rounded = (_: string, v: unknown) =>
     typeof v === "number" && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
-  await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(result, rounded, 2)}\n`);
+  await writeFile(`${RESULTS}latest.json`, `${JSON.stringify({ ...result, teams }, rounded, 2)}\n`);
   say("wrote bench/results/latest.json");
 } catch (err) {
   exitCode = interrupt.signal.aborted ? 130 : 1;
