@@ -371,11 +371,11 @@ describe("edgeswarm: usage and configuration", () => {
       expect(help.out).toContain(`  ${c} `);
     }
     const readme = await readmeSection("CLI");
-    for (const code of [0, 1, 2, 3, 4, 5, 6]) {
+    for (const code of [0, 1, 2, 3, 4, 5, 6, 7]) {
       expect(help.out).toMatch(new RegExp(`^  ${code} {4}\\S`, "m"));
       expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, "m"));
     }
-    expect(Object.values(EXIT_CODES).filter((c) => c < 100)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(Object.values(EXIT_CODES).filter((c) => c < 100)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it("runs as `npx edgeswarm` from the repository root", async () => {

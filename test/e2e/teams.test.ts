@@ -6,6 +6,7 @@ import { FakeModels } from "../fakes/models.ts";
 import type { FakeOpenAI } from "../fakes/openai.ts";
 import { type RecordedRequest, reply } from "../fakes/server.ts";
 import { createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
+import { sseData } from "../harness/sse.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 // Teams end to end (issue 14): the real Worker and agents, real Docker, and fake
@@ -401,6 +402,20 @@ describe("follow-up messages", () => {
     expect(briefing).toContain("Earlier requests in this run");
     expect(briefing).toContain("a.txt");
     expect(of(events, "run.finished")).toHaveLength(2);
+    // One SSE stream serves both turns: it goes on past the first end, and closes after the last.
+    const res = await fetch(`${stack.api.url}/v1/runs/${id}/events`, {
+      headers: stack.api.headers({ Accept: "text/event-stream" }),
+    });
+    const streamed = await within(
+      (async () => {
+        const all: RunEvent[] = [];
+        if (res.body) for await (const { data } of sseData(res.body)) all.push(data as RunEvent);
+        return all;
+      })(),
+      30_000,
+      "the stream of a continued run to close",
+    );
+    expect(streamed.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
   });
 });
 

@@ -23,7 +23,8 @@ export interface StreamSource {
  * from the log only when its reader asks for more, so a caller that stops
  * reading holds one page, never the run's whole log. A stream starts after the
  * caller's Last-Event-ID, so a client that reconnects sees every event exactly
- * once, and it closes after `run.finished`.
+ * once, and it closes after the `run.finished` that ends the run (a run that
+ * was continued has one per task turn; the stream goes on past the earlier ones).
  */
 export class StreamHub {
   /** Pulls waiting for the next event, one per stream that has read everything. */
@@ -53,7 +54,8 @@ export class StreamHub {
             if (page.length > 0) {
               cursor = page.at(-1)?.seq ?? cursor;
               controller.enqueue(encoder.encode(page.map(frame).join("")));
-              if (page.some((e) => e.type === "run.finished")) {
+              // A continued run goes on after a run.finished: the stream ends at the run's last end.
+              if (page.at(-1)?.type === "run.finished" && source.ended()) {
                 finish();
                 controller.close();
               }
