@@ -7,9 +7,11 @@ import { dashboard } from "./dashboard/routes.ts";
 import { EdgeswarmError } from "./errors.ts";
 import { agentConnect, agents } from "./http/agents.ts";
 import { executions } from "./http/executions.ts";
+import { openapi } from "./http/openapi.ts";
 import { runs } from "./http/runs.ts";
 import { stats } from "./http/stats.ts";
 import { errorAnswer, errorResponse } from "./http/status.ts";
+import { mcp } from "./mcp/routes.ts";
 import { serverSpan } from "./telemetry/http.ts";
 
 export { PoolDO } from "./pool/pool-do.ts";
@@ -32,6 +34,8 @@ app.use("/v1/*", async (c, next) => {
 
 // Agents authenticate with their own token; this route must come before the API-key middleware.
 app.route("/v1/agents/connect", agentConnect);
+// The contract is public: it holds no tenant's data.
+app.route("/v1/openapi.json", openapi);
 
 app.use("/v1/*", async (c, next) => {
   c.set("tenant", await authenticateTenant(c.req.header("Authorization"), c.get("config")));
@@ -41,6 +45,9 @@ app.route("/v1/executions", executions);
 app.route("/v1/agents", agents);
 app.route("/v1/runs", runs);
 app.route("/v1/stats", stats);
+
+// MCP clients send the API key as their Bearer token; the server checks it itself.
+app.route("/mcp", mcp);
 
 app.notFound((c) => errorAnswer("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
