@@ -1,3 +1,4 @@
+import { backoffDelay } from "@edgeswarm/shared";
 /**
  * Exponential backoff with full jitter (a random delay in [0, cap)), so many
  * agents that lost the Worker at once do not reconnect in lockstep.
@@ -16,9 +17,14 @@ export class Backoff {
 
   /** The delay before the next attempt; each call doubles the ceiling up to maxMs. */
   next(): number {
-    const ceiling = Math.min(this.#maxMs, this.#baseMs * 2 ** this.#attempt);
+    const delay = backoffDelay(this.#attempt, {
+      baseMs: this.#baseMs,
+      maxMs: this.#maxMs,
+      jitter: 1,
+      random: this.#random,
+    });
     this.#attempt = Math.min(this.#attempt + 1, 30);
-    return Math.floor(this.#random() * ceiling);
+    return delay;
   }
 
   reset(): void {

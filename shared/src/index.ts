@@ -5,6 +5,7 @@
  */
 
 export * from "./api.ts";
+export * from "./backoff.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./ids.ts";

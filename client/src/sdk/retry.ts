@@ -1,3 +1,4 @@
+import { backoffDelay } from "@edgeswarm/shared";
 /** How a broken event stream is retried: `attempts` in a row without progress, waits doubling from `baseMs` to `maxMs`. */
 export interface RetryOptions {
   attempts: number;
@@ -31,8 +32,7 @@ export function retryOptions(given: Partial<RetryOptions> | undefined): RetryOpt
 
 /** The wait before retry number `attempt` (1-based): exponential, capped, with up to 25% jitter. */
 export function backoffMs(attempt: number, r: RetryOptions): number {
-  const base = Math.min(r.maxMs, r.baseMs * 2 ** (attempt - 1));
-  return Math.round(base * (0.75 + Math.random() * 0.25));
+  return backoffDelay(attempt - 1, { baseMs: r.baseMs, maxMs: r.maxMs, jitter: 0.25 });
 }
 
 /** Sleeps `ms`, or rejects with the signal's reason as soon as it aborts. */

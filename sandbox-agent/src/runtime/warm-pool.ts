@@ -1,3 +1,4 @@
+import { backoffDelay } from "@edgeswarm/shared";
 /** Something the pool keeps ready; `ended` resolves if it dies while it waits. */
 export interface PoolItem {
   readonly ended: Promise<void>;
@@ -148,7 +149,7 @@ export class WarmPool<T extends PoolItem> {
     // One pause per key: creations in flight together fail together, and a
     // second timer left running would end the newer, longer pause early.
     clearTimeout(this.#paused.get(key));
-    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
+    const delay = backoffDelay(failures - 1, { baseMs: RETRY_FIRST_MS, maxMs: RETRY_MAX_MS, jitter: 0 });
     const timer = setTimeout(() => {
       this.#paused.delete(key);
       this.#fill();

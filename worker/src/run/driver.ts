@@ -1,4 +1,5 @@
 import {
+  backoffDelay,
   DEFAULT_CONTEXT_POLICY,
   type EventSource,
   type PayloadOf,
@@ -239,8 +240,8 @@ export class Driver {
         err instanceof ModelError ? err : new ModelError(`${role} call failed: ${String(err)}`, { retryable: false });
       const attempt = (s.modelRetries?.role === role ? s.modelRetries.attempt : 0) + 1;
       if (e.retryable && attempt <= MAX_MODEL_RETRIES) {
-        const backoff = Math.min(30_000, 500 * 2 ** attempt);
-        const delayMs = Math.max(0, Math.round(e.retryAfterMs ?? backoff * (0.5 + Math.random() / 2)));
+        const backoff = backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.5 });
+        const delayMs = Math.max(0, Math.round(e.retryAfterMs ?? backoff));
         ctx.append("model.retry", role, { role, attempt, delayMs, message: e.message }, key);
         return;
       }

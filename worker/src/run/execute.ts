@@ -1,4 +1,4 @@
-import { QUEUE_TIMEOUT_MS, type ToolCallRecord, type WorkspaceFile } from "@edgeswarm/shared";
+import { backoffDelay, QUEUE_TIMEOUT_MS, type ToolCallRecord, type WorkspaceFile } from "@edgeswarm/shared";
 import { type Config, loadConfig } from "../config.ts";
 import { checkInput, RunCodeInput } from "../roles/coder.ts";
 import { type ExecutionAttempt, type ExecutionPlace, type ExecutionWatch, executeCall } from "../roles/executor.ts";
@@ -237,7 +237,7 @@ function noSandbox(
   }
   const n = (retry?.attempt ?? 0) + 1;
   // A failed pool is tried again at once, then after a growing pause, as a full one is.
-  const delayMs = failed && n === 1 ? 0 : Math.min(5_000, 250 * 2 ** n);
+  const delayMs = failed && n === 1 ? 0 : backoffDelay(n, { baseMs: 250, maxMs: 5_000, jitter: 0 });
   const reason = failed ? "pool_unavailable" : "no_sandbox";
   ctx.append("execution.retry", "executor", { toolCallId: call.id, attempt: n, reason, delayMs, message: why }, key);
 }

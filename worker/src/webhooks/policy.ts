@@ -1,3 +1,4 @@
+import { backoffDelay } from "@edgeswarm/shared";
 /**
  * When a delivery is retried. Pure, so it is tested without workerd.
  *
@@ -41,7 +42,7 @@ export function verdict(result: AttemptResult, attempt: number, baseMs: number, 
   if (result.kind === "answered" && result.status >= 200 && result.status < 300) return { kind: "delivered" };
   if (!retryable(result)) return { kind: "failed", why: "refused" };
   if (attempt >= MAX_ATTEMPTS) return { kind: "failed", why: "attempts" };
-  const backoff = baseMs * 2 ** (attempt - 1) * (0.5 + random / 2);
+  const backoff = backoffDelay(attempt - 1, { baseMs, maxMs: MAX_DELAY_MS, jitter: 0.5, random: () => random });
   const asked = result.kind === "answered" ? (result.retryAfterMs ?? 0) : 0;
   return { kind: "retry", delayMs: Math.round(Math.min(MAX_DELAY_MS, Math.max(backoff, asked))) };
 }
