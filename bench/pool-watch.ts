@@ -1,3 +1,4 @@
+import { LineSplitter } from "../scripts/lib/lines.ts";
 import { untilIdle } from "./cgroup-cpu.ts";
 import { docker } from "./docker.ts";
 import { AGENT_LABEL } from "./stack.ts";
@@ -31,12 +32,10 @@ export class PoolWatch {
   private constructor(agentId: string, stream: NodeJS.ReadableStream & { destroy(): void }) {
     this.#agentId = agentId;
     this.#stream = stream;
-    let partial = "";
+    const lines = new LineSplitter();
     stream.setEncoding("utf8");
     stream.on("data", (chunk: string) => {
-      const lines = (partial + chunk).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) this.#onEvent(JSON.parse(line) as DockerEvent);
+      for (const line of lines.push(chunk)) if (line.trim()) this.#onEvent(JSON.parse(line) as DockerEvent);
     });
     stream.on("error", () => {}); // closing the watch destroys the stream
   }

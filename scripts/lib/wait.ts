@@ -1,3 +1,5 @@
+import { LineSplitter } from "./lines.ts";
+
 /**
  * Resolves when `predicate` matches a line of `lines` (from line `from` on, or
  * a line still to come), or rejects after `timeoutMs` saying what it waited for
@@ -34,12 +36,10 @@ export function waitForLine(
 export class LineLog {
   readonly all: string[] = [];
   readonly #listeners = new Set<(line: string) => void>();
-  #partial = "";
+  readonly #lines = new LineSplitter();
 
   push(chunk: string): void {
-    const parts = (this.#partial + chunk).split("\n");
-    this.#partial = parts.pop() ?? "";
-    for (const line of parts) {
+    for (const line of this.#lines.push(chunk)) {
       this.all.push(line);
       if (this.all.length > 5000) this.all.shift();
       for (const l of this.#listeners) l(line);

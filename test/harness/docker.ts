@@ -1,5 +1,6 @@
 import Docker from "dockerode";
 import { executionContainerName, WARM_NAME_PREFIX } from "../../sandbox-agent/src/runtime/container-spec.ts";
+import { LineSplitter } from "../../scripts/lib/lines.ts";
 import { within } from "../../scripts/lib/wait.ts";
 
 export { executionContainerName };
@@ -36,12 +37,9 @@ export async function watchEvents(
     ...(since ? { since } : {}),
     filters: { type: ["container"], ...filters },
   })) as EventStream;
-  let buffered = "";
+  const lines = new LineSplitter();
   stream.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split("\n");
-    buffered = lines.pop() ?? "";
-    for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as DockerEvent);
+    for (const line of lines.push(chunk.toString())) if (line.trim()) onEvent(JSON.parse(line) as DockerEvent);
   });
   return stream;
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { AgentSummary, ExecutionSummary } from "@edgeswarm/shared";
+import { LineSplitter } from "../../scripts/lib/lines.ts";
 import { ROOT } from "../../scripts/lib/paths.ts";
 import { within } from "../../scripts/lib/wait.ts";
 import type { Answer as PoolAnswer } from "../../worker/src/errors.ts";
@@ -61,12 +62,9 @@ export class TestWorker {
       if (!res.ok || !res.body) throw new Error(`the test Worker answered ${res.status}: ${await res.text()}`);
       let last: Driven | undefined;
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffered = "";
+      const lines = new LineSplitter();
       for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        buffered += read.value;
-        const parts = buffered.split("\n");
-        buffered = parts.pop() ?? "";
-        for (const part of parts) {
+        for (const part of lines.push(read.value)) {
           const value = JSON.parse(part) as { at: number; event: PoolEvent } | Driven;
           if ("answer" in value) last = value;
           else seen.push(value);

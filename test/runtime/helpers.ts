@@ -8,6 +8,7 @@ import { type ExecutionOutcome, type Limits, newExecutionId, type WorkspaceFile 
 import Docker from "dockerode";
 import type { DockerRuntime } from "../../sandbox-agent/src/runtime/docker.ts";
 import { LABELS, type RunSpec } from "../../sandbox-agent/src/runtime/runtime.ts";
+import { LineSplitter } from "../../scripts/lib/lines.ts";
 
 export const IMAGE = "edgeswarm/python:latest";
 export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
@@ -102,12 +103,9 @@ export async function subscribe(
     ...(since === undefined ? {} : { since }),
     filters: { type: ["container"], ...filters },
   })) as NodeJS.ReadableStream & { destroy(): void };
-  let buffered = "";
+  const lines = new LineSplitter();
   stream.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString("utf8");
-    const lines = buffered.split("\n");
-    buffered = lines.pop() ?? "";
-    for (const line of lines) {
+    for (const line of lines.push(chunk.toString("utf8"))) {
       if (line.trim() === "") continue;
       try {
         onEvent(JSON.parse(line) as DockerEvent);
