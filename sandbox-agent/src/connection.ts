@@ -155,11 +155,6 @@ export class Connection {
         return this.#executor.credit(frame.executionId, frame.chars);
       case "exec.cancel":
         return this.#executor.cancel(frame.executionId);
-      case "drain":
-        this.#log.info(`the Worker asked this agent to drain${frame.reason ? `: ${frame.reason}` : ""}`);
-        void this.#executor.drain();
-        this.heartbeat();
-        return;
       case "error":
         if (frame.error.code !== "unknown_execution") {
           this.#log.warn(`the Worker reported: ${frame.error.code}: ${frame.error.message}`);

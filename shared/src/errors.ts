@@ -11,9 +11,7 @@ export const ERROR_CODES = [
   "unauthorized",
   "forbidden",
   "not_found",
-  "method_not_allowed",
   "payload_too_large",
-  "unsupported_media_type",
   "language_unavailable",
   "upgrade_required",
   // capacity, quotas and the queue

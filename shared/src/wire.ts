@@ -19,7 +19,7 @@ import { TraceCarrier } from "./trace.ts";
  *
  *   agent → worker: agent.hello, agent.heartbeat, exec.accepted, exec.output,
  *                   exec.file, exec.finished, error
- *   worker → agent: worker.welcome, exec.start, exec.credit, exec.cancel, drain, error
+ *   worker → agent: worker.welcome, exec.start, exec.credit, exec.cancel, error
  *
  * The agent says hello first; the Worker answers welcome (or closes with
  * CLOSE_CODES.incompatibleVersion). An agent acknowledges each exec.start with
@@ -179,10 +179,6 @@ export const ExecCancel = z.object({
 });
 export type ExecCancel = z.infer<typeof ExecCancel>;
 
-/** Worker → agent: finish what you run, take nothing new. */
-export const Drain = z.object({ type: z.literal("drain"), reason: z.string().max(256).optional() });
-export type Drain = z.infer<typeof Drain>;
-
 /** Either side: a frame was refused. `executionId` names the execution it concerned, if any. */
 export const WireError = z.object({
   type: z.literal("error"),
@@ -202,7 +198,7 @@ export const AgentFrame = z.discriminatedUnion("type", [
 ]);
 export type AgentFrame = z.infer<typeof AgentFrame>;
 
-export const WorkerFrame = z.discriminatedUnion("type", [Welcome, ExecStart, ExecCredit, ExecCancel, Drain, WireError]);
+export const WorkerFrame = z.discriminatedUnion("type", [Welcome, ExecStart, ExecCredit, ExecCancel, WireError]);
 export type WorkerFrame = z.infer<typeof WorkerFrame>;
 
 /** Parses one text frame; a failure names what was wrong, for the `error` reply. */

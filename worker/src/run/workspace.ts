@@ -91,9 +91,4 @@ export class Workspace {
       .toArray()
       .map((r) => ({ path: r.path, content: r.content, encoding: r.encoding === "base64" ? "base64" : "utf8" }));
   }
-
-  get(paths: readonly string[]): WorkspaceFile[] {
-    const wanted = new Set(paths);
-    return this.all().filter((f) => wanted.has(f.path));
-  }
 }
