@@ -36,7 +36,7 @@ export interface AgentInfo {
   health?: AgentHealth;
 }
 
-// The attachment holds only our key, so a future field never collides (STYLE).
+// The attachment holds only our key, so that a field the runtime or a later version adds never collides with ours.
 interface Attachment {
   edgeswarm: SocketState;
 }
