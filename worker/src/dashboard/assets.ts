@@ -1,5 +1,8 @@
 import agentsView from "./static/agents-view.js";
 import api from "./static/api.js";
+import apiDocsCss from "./static/api-docs.css";
+import apiDocsHtml from "./static/api-docs.html";
+import apiDocs from "./static/api-docs.js";
 import app from "./static/app.js";
 import approvalCard from "./static/approval-card.js";
 import diff from "./static/diff.js";
@@ -29,6 +32,9 @@ const JS = "text/javascript; charset=utf-8";
 /** The page at `/`. */
 export const INDEX: Asset = { body: indexHtml, type: "text/html; charset=utf-8" };
 
+/** The API reference at `/docs`: it renders GET /v1/openapi.json (api-docs.js). */
+export const DOCS: Asset = { body: apiDocsHtml, type: "text/html; charset=utf-8" };
+
 /**
  * The files under `/dashboard/`, by name. A fixed table, not a lookup on the
  * file system: a name that is not here is a 404.
@@ -37,6 +43,8 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["style.css", { body: style, type: "text/css; charset=utf-8" }],
   ["agents-view.js", { body: agentsView, type: JS }],
   ["api.js", { body: api, type: JS }],
+  ["api-docs.css", { body: apiDocsCss, type: "text/css; charset=utf-8" }],
+  ["api-docs.js", { body: apiDocs, type: JS }],
   ["approval-card.js", { body: approvalCard, type: JS }],
   ["app.js", { body: app, type: JS }],
   ["diff.js", { body: diff, type: JS }],

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { errorAnswer } from "../http/status.ts";
-import { ASSETS, type Asset, INDEX } from "./assets.ts";
+import { ASSETS, type Asset, DOCS, INDEX } from "./assets.ts";
 
 /**
  * The page holds no data and needs no key: every call it makes goes to /v1
@@ -59,9 +59,10 @@ async function serve(asset: Asset, ifNoneMatch: string | undefined): Promise<Res
   return new Response(asset.body, { headers });
 }
 
-/** `GET /` and `GET /dashboard/<file>`: the dashboard, without auth. */
+/** `GET /`, `GET /docs` (the API reference) and `GET /dashboard/<file>`: the dashboard, without auth. */
 export const dashboard = new Hono<AppEnv>()
   .get("/", (c) => serve(INDEX, c.req.header("If-None-Match")))
+  .get("/docs", (c) => serve(DOCS, c.req.header("If-None-Match")))
   .get("/dashboard/:file", (c) => {
     const file = c.req.param("file");
     const asset = ASSETS.get(file);

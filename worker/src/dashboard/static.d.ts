@@ -14,6 +14,10 @@ declare module "*/static/agents-view.js" {
   const text: string;
   export default text;
 }
+declare module "*/static/api-docs.js" {
+  const text: string;
+  export default text;
+}
 declare module "*/static/api.js" {
   const text: string;
   export default text;
