@@ -1,4 +1,24 @@
 import { defineConfig, type Plugin } from "vitest/config";
+import { describeMissing, missingPrerequisites } from "./test/harness/preflight.ts";
+
+// What the suites need beyond Node and Docker (test/harness/preflight.ts). Under CI nothing may
+// be skipped; elsewhere the suites that need a missing piece are left out, and the run says so.
+const missing = await missingPrerequisites();
+if (missing.length > 0 && process.env.CI === "true") {
+  throw new Error(`CI=true, and this machine lacks what the test suites need:\n${describeMissing(missing)}`);
+}
+const skipped = missing.flatMap((p) => p.suites);
+
+/** Says, after the run, which suites were left out and what installs what they need. */
+const skippedSummary = {
+  onTestRunEnd(): void {
+    if (missing.length === 0) return;
+    process.stdout.write(
+      `\nLeft out the suites that need what this machine lacks:\n${describeMissing(missing)}\n` +
+        "Install them (or run .ci/run, which does), then npm test again.\n",
+    );
+  },
+};
 
 /** The Worker imports its prompts as text (wrangler's Text rule); unit tests get the same. */
 const markdownAsText: Plugin = {
@@ -10,6 +30,7 @@ const markdownAsText: Plugin = {
 
 export default defineConfig({
   test: {
+    reporters: ["default", skippedSummary],
     projects: [
       {
         plugins: [markdownAsText],
@@ -35,7 +56,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/workerd/**"],
+          exclude: ["test/workerd/**", ...skipped],
           sequence: { groupOrder: 2 },
           globalSetup: ["test/harness/global-setup.ts"],
           setupFiles: ["test/harness/failure-logs.ts"],
