@@ -1,17 +1,21 @@
 import type { AgentList, AgentSummary } from "@edgeswarm/shared";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { authenticateAgent } from "../auth.ts";
+import { authenticateAgent, type Tenant } from "../auth.ts";
+import type { Env } from "../env.ts";
 import { EdgeswarmError } from "../errors.ts";
 import { poolAgents } from "../pool/client.ts";
 import { CONNECT_HEADERS } from "../pool/pool-do.ts";
 
-/** `GET /v1/agents`: the agents connected to the tenant's pools. */
-export const agents = new Hono<AppEnv>().get("/", async (c) => {
-  const lists = await Promise.all(c.get("tenant").pools.map((pool) => poolAgents(c.env, pool)));
+/** The agents connected to the tenant's pools: `GET /v1/agents`, and MCP's `list_agents`. */
+export async function tenantAgents(env: Env, tenant: Tenant): Promise<AgentList> {
+  const lists = await Promise.all(tenant.pools.map((pool) => poolAgents(env, pool)));
   const all: AgentSummary[] = lists.flat();
-  return c.json({ agents: all } satisfies AgentList);
-});
+  return { agents: all };
+}
+
+/** `GET /v1/agents`: the agents connected to the tenant's pools. */
+export const agents = new Hono<AppEnv>().get("/", async (c) => c.json(await tenantAgents(c.env, c.get("tenant"))));
 
 /**
  * `GET /v1/agents/connect`: the WebSocket sandbox agents dial. Authenticated by

@@ -22,7 +22,12 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
     if (cause instanceof EdgeswarmError) throw cause;
     throw new EdgeswarmError("invalid_json", "the body is not valid JSON");
   }
-  const parsed = schema.safeParse(json);
+  return parseValue(schema, json);
+}
+
+/** Parses `value` with `schema`, or throws 400 `invalid_request` naming each field: bodies, and MCP's tool arguments. */
+export function parseValue<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new EdgeswarmError("invalid_request", z.prettifyError(parsed.error), {
       details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),

@@ -54,16 +54,32 @@ function executeInput(c: Context<AppEnv>, parsed: ExecutionRequest): { pool: str
 /** `POST /v1/executions`: run code once in a sandbox; JSON, or SSE with `Accept: text/event-stream`. */
 export const executions = new Hono<AppEnv>().post("/", limitBody(REQUEST_MAXIMA.bodyBytes), async (c) => {
   const parsed = await parseBody(c, ExecutionRequest);
-  const { pool, input } = executeInput(c, parsed);
-  if (c.req.header("Accept")?.includes("text/event-stream")) return stream(c, pool, input);
-
+  if (c.req.header("Accept")?.includes("text/event-stream")) {
+    const { pool, input } = executeInput(c, parsed);
+    return stream(c, pool, input);
+  }
   // A caller that hangs up cancels its execution, waiting or running.
+  return c.json(await runExecution(c, parsed, c.req.raw.signal));
+});
+
+/**
+ * Runs a validated request to its whole result: the JSON answer of `POST
+ * /v1/executions`, and MCP's `run_code`. Aborting `signal` cancels it. A
+ * refusal before any agent took it throws (an error answer); after, it is an
+ * error result.
+ */
+export async function runExecution(
+  c: Context<AppEnv>,
+  parsed: ExecutionRequest,
+  signal: AbortSignal,
+): Promise<ExecutionResult> {
+  const { pool, input } = executeInput(c, parsed);
   const report = await executeInPool(c.env, pool, input, {
-    signal: c.req.raw.signal,
+    signal,
     waitUntil: (work) => c.executionCtx.waitUntil(work),
   });
-  return c.json({ ...result(input.id, report), traceId: traceIdOf(c.get("trace")) });
-});
+  return { ...result(input.id, report), traceId: traceIdOf(c.get("trace")) };
+}
 
 /** The JSON answer: a refusal before any agent took it is an error answer; after, an error result. */
 function result(id: string, report: ExecutionReport): ExecutionResult {
