@@ -117,7 +117,10 @@ export class Contract {
   }
 
   #errors(where: string, validate: ValidateFunction): string[] {
-    return (validate.errors ?? []).slice(0, 5).map((e) => `${where}: ${e.instancePath || "(body)"} ${e.message}`);
+    return (validate.errors ?? []).slice(0, 5).map((e) => {
+      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+      return `${where}: ${e.instancePath || "(body)"} ${e.message}${extra ? ` ('${extra}')` : ""}`;
+    });
   }
 
   #resolve(node: JsonObject): JsonObject {

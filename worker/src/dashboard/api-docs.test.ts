@@ -20,6 +20,7 @@ describe("the API reference's types", () => {
     expect(typeText({ type: "object", additionalProperties: { type: "string" } })).toBe("map of string");
     expect(typeText({ type: "string", enum: ["never", "always"] })).toBe('"never" | "always"');
     expect(typeText({ type: "integer", minimum: 1, maximum: 50 })).toBe("integer ≥ 1 ≤ 50");
+    expect(typeText({ type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 })).toBe("integer");
     expect(typeText({ anyOf: [{ type: "string" }, { type: "null" }] })).toBe("string | null");
     expect(typeText({ const: "run.finished" })).toBe('"run.finished"');
     expect(typeText(undefined)).toBe("any");

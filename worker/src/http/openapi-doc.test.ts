@@ -54,6 +54,15 @@ describe("the OpenAPI document", () => {
     expect(validator.version).toBe("3.1");
   });
 
+  it("has no $ref that leads nowhere", () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(refs.length).toBeGreaterThan(20);
+    for (const ref of new Set(refs)) {
+      const target = ref.split("/").reduce<unknown>((at, part) => (at as JsonObject | undefined)?.[part], doc);
+      expect(target, `#/${ref}`).toBeDefined();
+    }
+  });
+
   it("has every route the app has, and no route it lacks", async () => {
     const { default: app } = await import("../index.ts");
     const routes = new Set(

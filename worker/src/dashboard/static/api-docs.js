@@ -31,9 +31,11 @@ export function typeText(schema) {
   if (type === "object" && !schema.properties && schema.additionalProperties) {
     return `map of ${typeText(schema.additionalProperties)}`;
   }
+  // zod bounds every integer by the safe range; only bounds of the API's own are worth showing.
+  const bound = (n) => typeof n === "number" && Math.abs(n) !== Number.MAX_SAFE_INTEGER;
   const bounds = [];
-  if (typeof schema.minimum === "number") bounds.push(`≥ ${schema.minimum}`);
-  if (typeof schema.maximum === "number") bounds.push(`≤ ${schema.maximum}`);
+  if (bound(schema.minimum)) bounds.push(`≥ ${schema.minimum}`);
+  if (bound(schema.maximum)) bounds.push(`≤ ${schema.maximum}`);
   if (typeof schema.maxLength === "number") bounds.push(`≤ ${schema.maxLength} chars`);
   if (typeof schema.pattern === "string") bounds.push(`/${schema.pattern}/`);
   return [type ?? "any", ...bounds].join(" ");
