@@ -1,6 +1,7 @@
 import Docker from "dockerode";
 import { ConfigError, parseConfig, USAGE } from "./config.ts";
 import { Connection } from "./connection.ts";
+import { doctorMain } from "./doctor.ts";
 import { Executor } from "./executor.ts";
 import { HealthMonitor } from "./health.ts";
 import { holdIdLock, IdInUse } from "./id-lock.ts";
@@ -16,9 +17,12 @@ const log = createLogger();
 const SWEEP_INTERVAL_MS = 60_000;
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  // `edgeswarm-agent doctor [options]`: check this host with these options, start nothing.
+  if (argv[0] === "doctor") return doctorMain(argv.slice(1), process.env);
   let config: ReturnType<typeof parseConfig>;
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    config = parseConfig(argv, process.env);
   } catch (err) {
     if (
       err instanceof ConfigError ||

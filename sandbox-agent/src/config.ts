@@ -29,6 +29,8 @@ export const DEFAULT_IMAGE = "edgeswarm/python:latest";
 export const USAGE = `edgeswarm-agent: runs edgeswarm sandboxes on this Docker host
 
 Usage: edgeswarm-agent --url <worker url> --token <agent token> [options]
+       edgeswarm-agent doctor [the same options]   check this host and the Worker,
+                                                   start nothing; exit 1 on a failure
 
   --url URL          the Worker, e.g. https://edgeswarm.example.com    EDGESWARM_URL
                      (http:// only for this host, unless --insecure)
