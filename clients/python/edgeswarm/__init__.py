@@ -51,7 +51,9 @@ from .run_types import (
     RunView,
     TeamInfo,
     TokenUsage,
+    WaitingCall,
     WebhookStatus,
+    waiting_calls,
 )
 from .version import __version__
 
@@ -100,6 +102,8 @@ __all__ = [
     "RunList",
     "RunEvent",
     "EventPage",
+    "WaitingCall",
+    "waiting_calls",
     # agents
     "AgentSummary",
     "AgentHealth",

@@ -8,7 +8,7 @@ schemas, one per event type, are in ``shared/src/events.ts``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from ._json import Obj
 from .execution_types import WorkspaceFile
@@ -30,6 +30,8 @@ __all__ = [
     "RunList",
     "RunEvent",
     "EventPage",
+    "WaitingCall",
+    "waiting_calls",
 ]
 
 #: The statuses a run ends in; until then it is ``queued``, ``planning``,
@@ -309,3 +311,36 @@ class EventPage:
     @staticmethod
     def from_json(o: Obj) -> "EventPage":
         return EventPage(o.objects("events", RunEvent.from_json), o.integer("next"), o.boolean("done"))
+
+
+@dataclass(frozen=True)
+class WaitingCall:
+    """A run_code call a run in ``awaiting_approval`` waits on, as its
+    ``approval.requested`` event gave it: the code, and the files it writes
+    into the workspace first (both run, so both are what is approved)."""
+
+    tool_call_id: str
+    #: The plan step, from 0 as the API counts.
+    step: int
+    language: str
+    code: str
+    files: List[Dict[str, str]]
+
+
+def waiting_calls(events: Iterable[RunEvent]) -> List[WaitingCall]:
+    """The calls still waiting for a decision after ``events`` (a run's log, in
+    order): each ``approval.requested`` adds one, its ``approval.decided`` removes
+    it, and ``run.finished`` leaves none."""
+    calls: Dict[str, WaitingCall] = {}
+    for e in events:
+        if e.type == "approval.requested":
+            p = Obj(e.payload, f"event {e.seq}.payload")
+            calls[p.string("toolCallId")] = WaitingCall(
+                p.string("toolCallId"), p.integer("step"), p.string("language"), p.string("code"),
+                p.opt_objects("files", lambda f: {"path": f.string("path"), "content": f.string("content")}) or [],
+            )
+        elif e.type == "approval.decided":
+            calls.pop(str(e.payload.get("toolCallId")), None)
+        elif e.type == "run.finished":
+            calls.clear()
+    return list(calls.values())

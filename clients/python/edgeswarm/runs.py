@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from typing import Any, Dict, Generator, Iterator, Mapping, Optional, Sequence, Set, Union
+from typing import Any, Dict, Generator, Iterator, List, Mapping, Optional, Sequence, Set, Union
 
 from ._transport import Transport
 from .execution_types import FileInput, file_json
 from .retry import RetryOptions
 from .run_events import RunSource, follow_run_events
-from .run_types import EventPage, RunCreated, RunEvent, RunList, RunSummary, RunView
+from .run_types import EventPage, RunCreated, RunEvent, RunList, RunSummary, RunView, WaitingCall, waiting_calls
 
 __all__ = ["Runs", "RUN_LIST_MAX", "MESSAGE_MAX_CHARS"]
 
@@ -209,6 +209,24 @@ class Runs:
         >>> swarm.runs.create("And now the tests.", from_state=state)
         """
         return self._t.json("GET", f"{_path(run_id)}/state", lambda o: o.data)
+
+    def waiting(self, run_id: str) -> List[WaitingCall]:
+        """The calls the run waits on for a decision, in the order asked, each with
+        its ``tool_call_id``, code and files; empty unless it is ``awaiting_approval``.
+
+        >>> for call in swarm.runs.waiting(run.id):
+        ...     swarm.runs.approve(run.id, approve="rm -rf" not in call.code, tool_call_id=call.tool_call_id)
+        """
+        events: List[RunEvent] = []
+        after = 0
+        # Bounded: each page moves `after` on or ends the loop.
+        for _ in range(100_000):
+            page = self.event_page(run_id, after=after, limit=1000).events
+            if not page:
+                break
+            events.extend(e for e in page if e.type.startswith("approval.") or e.type == "run.finished")
+            after = page[-1].seq
+        return waiting_calls(events)
 
     def _source(self, run_id: str) -> RunSource:
         return RunSource(
