@@ -62,6 +62,17 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     suites: ["test/e2e/agent-metrics.test.ts"],
     present: () => onPath("prometheus"),
   },
+  {
+    name: "Debian's python3 with setuptools and wheel",
+    why: "the Python SDK's tests run it with the standard library only, and build its wheel",
+    install: "apt-get install -y python3 python3-setuptools python3-wheel",
+    suites: ["test/python/**"],
+    present: () =>
+      run("/usr/bin/python3", ["-c", "import setuptools, wheel"]).then(
+        () => true,
+        () => false,
+      ),
+  },
 ];
 
 /** The prerequisites this machine lacks. */
