@@ -116,7 +116,8 @@ async function stream(c: Context<AppEnv>, pool: string, input: ExecuteInput): Pr
   return streamSSE(c, async (sse) => {
     sse.onAbort(() => aborted.abort());
     const write = async (event: PoolEvent) => {
-      if (event.type === "file") return; // files come with `finished`, whole
+      // Files come with `finished`, whole; a file dropped on the way is simply not among them.
+      if (event.type === "file" || event.type === "file_dropped") return;
       const data = event.type === "started" ? { type: "started", id: input.id, agentId: event.agentId } : event;
       await sse.writeSSE({ event: event.type, data: JSON.stringify(data) });
     };
