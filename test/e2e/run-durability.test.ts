@@ -176,6 +176,14 @@ describe("run durability", () => {
     const sandbox = Promise.any(stack.agents.map((a) => agentExecutionContainer(a.options.id, 30_000)));
     const id = await createRun(stack.api, { task: "[case:kill-exec] Sleep, then print.", planner: null });
     await within(sandbox, 30_000, "the run's sandbox to start");
+    // The container exists before the Worker hears that it started: wait for the log to say so too.
+    await within(
+      (async () => {
+        for await (const e of followRun(stack.api, id)) if (e.type === "execution.started") return;
+      })(),
+      30_000,
+      "execution.started in the run's log",
+    );
 
     await stack.killAndRestartWorker();
 
