@@ -5,7 +5,6 @@ import { FakeModels } from "../fakes/models.ts";
 import type { FakeOpenAI } from "../fakes/openai.ts";
 import { reply } from "../fakes/server.ts";
 import { Api } from "../harness/api.ts";
-import { type ContractWatch, watchContract } from "../harness/contract.ts";
 import { anthropicToolResults, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 import { WorkerProcess } from "../harness/worker.ts";
@@ -16,24 +15,19 @@ let stack: Stack;
 let models: FakeModels;
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
-// Every answer this suite gets from its stack is checked against GET /v1/openapi.json (issue 15).
-let contract: ContractWatch | undefined;
 
 beforeAll(async () => {
   models = await FakeModels.start("e2e-runs");
   ({ anthropic, openai } = models);
   stack = await startStack("e2e-runs", 1, 2, models.vars);
-  contract = await watchContract(stack.api.url);
 });
 // Replies a test queued and did not use never answer the next test's requests.
 afterEach(() => {
   models?.reset();
 });
 afterAll(async () => {
-  await contract?.stop();
   await stack?.stop();
   await models?.close();
-  expect(contract?.violations ?? []).toEqual([]);
 });
 
 describe("runs", () => {

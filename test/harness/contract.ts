@@ -149,6 +149,8 @@ export class Contract {
 export interface ContractWatch {
   readonly violations: readonly string[];
   readonly checked: number;
+  /** Resolves once the answers already seen are checked (event streams still open are not waited for). */
+  settled(): Promise<void>;
   /** Puts the suite's `fetch` back, once the answers it began checking are done. */
   stop(): Promise<void>;
 }
@@ -224,6 +226,9 @@ export async function watchContract(baseUrl: string): Promise<ContractWatch> {
     return tapEventStream(res, (message) => record({ ...answer, body: [message] }), track);
   };
   globalThis.fetch = watched;
+  const settled = async () => {
+    await Promise.allSettled([...pending].filter((p) => !streams.has(p)));
+  };
 
   return {
     get violations() {
@@ -232,9 +237,10 @@ export async function watchContract(baseUrl: string): Promise<ContractWatch> {
     get checked() {
       return checked;
     },
+    settled,
     async stop() {
       if (globalThis.fetch === watched) globalThis.fetch = original;
-      await Promise.allSettled([...pending].filter((p) => !streams.has(p)));
+      await settled();
     },
   };
 }

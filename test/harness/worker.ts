@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { freePort } from "../../scripts/lib/ports.ts";
 import type { Proc } from "../../scripts/lib/process.ts";
 import { envFileText, startWrangler } from "../../scripts/lib/wrangler.ts";
+import { type ContractWatch, watchContract } from "./contract.ts";
 
 export interface WorkerConfig {
   /** API key → tenant and pools. */
@@ -19,12 +20,17 @@ export interface WorkerConfig {
  * The real Worker in workerd, through `wrangler dev`, on a free loopback port,
  * with its Durable Object state persisted in a temporary directory so a
  * restart resumes the same state.
+ *
+ * Every answer the suite's own `fetch` gets from it is checked against the
+ * OpenAPI document it serves (test/harness/contract.ts), and `stop()` fails
+ * the suite's teardown with each answer that broke the contract.
  */
 export class WorkerProcess {
   readonly config: WorkerConfig;
   readonly dir: string;
   readonly port: number;
   proc: Proc | undefined;
+  #contract: ContractWatch | undefined;
 
   private constructor(config: WorkerConfig, dir: string, port: number) {
     this.config = config;
@@ -35,7 +41,13 @@ export class WorkerProcess {
   static async start(config: WorkerConfig): Promise<WorkerProcess> {
     const dir = await mkdtemp(join(tmpdir(), "edgeswarm-worker-"));
     const worker = new WorkerProcess(config, dir, await freePort());
-    await worker.#launch();
+    try {
+      await worker.#launch();
+      worker.#contract = await watchContract(worker.url);
+    } catch (err) {
+      await worker.stop();
+      throw err;
+    }
     return worker;
   }
 
@@ -73,8 +85,23 @@ export class WorkerProcess {
     await this.#launch();
   }
 
+  /** The watch over this Worker's answers (test/harness/contract.ts). */
+  get contract(): ContractWatch | undefined {
+    return this.#contract;
+  }
+
+  /** Stops the Worker; then rejects if any answer it gave broke the contract. */
   async stop(): Promise<void> {
+    await this.#contract?.stop();
     await this.proc?.stop("SIGTERM");
     await rm(this.dir, { recursive: true, force: true });
+    const violations = this.#contract?.violations ?? [];
+    if (violations.length > 0) {
+      const shown = violations.slice(0, 20).map((v) => `  ${v}`);
+      const more = violations.length > 20 ? [`  … and ${violations.length - 20} more`] : [];
+      throw new Error(
+        `${violations.length} answer(s) from the Worker broke its OpenAPI document:\n${[...shown, ...more].join("\n")}`,
+      );
+    }
   }
 }
