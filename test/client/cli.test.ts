@@ -12,7 +12,7 @@ import { type Stack, TENANTS } from "../harness/stack.ts";
 import { Cli, cli, REPO } from "./cli-process.ts";
 import { type CliSuite, startCliSuite } from "./cli-suite.ts";
 import { FIB_CODE, failingCoder, solvingCoder, type startModels } from "./models.ts";
-import { fencedBlocks, readmeSection } from "./readme.ts";
+import { fencedBlocks, markdownFile, markdownSection } from "./readme.ts";
 
 // The `edgeswarm` CLI as a user runs it: the bin that `npm ci` links, spawned
 // with the endpoint in its environment, against the real stack.
@@ -364,16 +364,16 @@ describe("edgeswarm: usage and configuration", () => {
     expect(r.err).toContain("ECONNREFUSED");
   });
 
-  it("--help lists every command and the exit codes the README documents", async () => {
+  it("--help lists every command and the exit codes docs/cli.md documents", async () => {
     const help = await cli(["--help"], { env });
     expect(help.code).toBe(EXIT_CODES.ok);
     for (const c of ["run", "exec", "runs ls", "runs show", "runs logs", "runs cancel", "runs approve", "agents ls"]) {
       expect(help.out).toContain(`  ${c} `);
     }
-    const readme = await readmeSection("CLI");
+    const documented = await markdownSection("docs/cli.md", "Exit codes");
     for (const code of [0, 1, 2, 3, 4, 5, 6, 7]) {
       expect(help.out).toMatch(new RegExp(`^  ${code} {4}\\S`, "m"));
-      expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, "m"));
+      expect(documented).toMatch(new RegExp(`^\\| ${code} \\| \\S`, "m"));
     }
     expect(Object.values(EXIT_CODES).filter((c) => c < 100)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
@@ -384,9 +384,9 @@ describe("edgeswarm: usage and configuration", () => {
   });
 });
 
-describe("README: the CLI examples", () => {
+describe("docs/cli.md: the CLI examples", () => {
   it("run as written against the stack", async () => {
-    const blocks = fencedBlocks(await readmeSection("CLI"), "sh");
+    const blocks = fencedBlocks(await markdownFile("docs/cli.md"), "sh");
     expect(blocks.length).toBeGreaterThanOrEqual(3);
     const cwd = await mkdtemp(join(tmpdir(), "edgeswarm-readme-cli-"));
     try {

@@ -2,11 +2,16 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { REPO } from "./cli-process.ts";
 
-/** The text of the README section `## <title>`, up to the next `## ` heading. */
-export async function readmeSection(title: string): Promise<string> {
-  const text = await readFile(join(REPO, "README.md"), "utf8");
+/** The text of a markdown file of the repository (`file` relative to it, e.g. "docs/cli.md"). */
+export async function markdownFile(file: string): Promise<string> {
+  return readFile(join(REPO, file), "utf8");
+}
+
+/** The text of `file`'s section `## <title>`, up to the next `## ` heading. */
+export async function markdownSection(file: string, title: string): Promise<string> {
+  const text = await markdownFile(file);
   const start = text.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README.md has no section '## ${title}'`);
+  if (start < 0) throw new Error(`${file} has no section '## ${title}'`);
   const end = text.indexOf("\n## ", start + 1);
   return text.slice(start, end < 0 ? undefined : end);
 }

@@ -20,7 +20,7 @@ import { startWrangler } from "../../scripts/lib/wrangler.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { REPO } from "./cli-process.ts";
 import { startModels } from "./models.ts";
-import { fencedBlocks, readmeSection } from "./readme.ts";
+import { fencedBlocks, markdownSection } from "./readme.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
 
 // The SDK against the real Worker, agent and Docker, with fake model servers.
@@ -215,9 +215,9 @@ describe("SDK: errors", () => {
   });
 });
 
-describe("README: the SDK example", () => {
+describe("docs/sdk.md: the SDK example", () => {
   it("runs as written against the stack", async () => {
-    const blocks = fencedBlocks(await readmeSection("SDK"), "ts");
+    const blocks = fencedBlocks(await markdownSection("docs/sdk.md", "TypeScript"), "ts");
     expect(blocks.length).toBe(1);
     const dir = await mkdtemp(join(tmpdir(), "edgeswarm-readme-sdk-"));
     try {
@@ -237,7 +237,7 @@ describe("README: the SDK example", () => {
       child.stderr.setEncoding("utf8").on("data", (d: string) => {
         out += d;
       });
-      const [code] = await within(once(child, "exit"), 90_000, "the README example to finish");
+      const [code] = await within(once(child, "exit"), 90_000, "the docs/sdk.md example to finish");
       expect(out).toContain("succeeded 42");
       expect(out).toMatch(/^1 run\.created$/m);
       expect(out).toMatch(/run\.finished$/m);

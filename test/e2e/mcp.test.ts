@@ -11,7 +11,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { REPO } from "../client/cli-process.ts";
-import { fencedBlocks, readmeSection } from "../client/readme.ts";
+import { fencedBlocks, markdownSection } from "../client/readme.ts";
 import type { FakeAnthropic } from "../fakes/anthropic.ts";
 import { FakeModels } from "../fakes/models.ts";
 import { reply } from "../fakes/server.ts";
@@ -225,7 +225,7 @@ describe("MCP server", () => {
 
 describe("MCP: the README's and docs/mcp.md's examples", () => {
   it("the client configuration connects as written, with the stack's URL and a real key", async () => {
-    const blocks = fencedBlocks(await readmeSection("MCP"), "json");
+    const blocks = fencedBlocks(await markdownSection("README.md", "MCP"), "json");
     expect(blocks.length).toBe(1);
     const docs = fencedBlocks(await readFile(join(REPO, "docs", "mcp.md"), "utf8"), "json");
     expect(docs).toContain(blocks[0]); // one configuration, shown in both

@@ -1,6 +1,6 @@
 /**
  * The `edgeswarm` CLI's exit codes; stable, documented in `edgeswarm --help`
- * and the README. `exec` exits with the program's own code instead when the
+ * and docs/cli.md. `exec` exits with the program's own code instead when the
  * program ran (see `execExitCode`), so these can overlap with a program's.
  */
 export const EXIT_CODES = {

@@ -12,7 +12,7 @@ function flagLines(flags: Flags): string[] {
   return rows.map(([l, h]) => `${l.padEnd(width)}  ${h}`);
 }
 
-/** The exit codes, as `--help` and the README list them. */
+/** The exit codes, as `--help` and docs/cli.md list them. */
 export function exitCodeLines(): string[] {
   const c = EXIT_CODES;
   return [
