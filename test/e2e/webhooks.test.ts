@@ -22,12 +22,11 @@ const ROOT = join(import.meta.dirname, "..", "..");
 
 type Verify = (rawBody: Buffer | string, header: string | undefined, secret: string, tolerance?: number) => boolean;
 
-/** The first `js` block of the "Webhooks" section of docs/api.md, imported as a module: the docs cannot drift. */
+/** The first `js` block of docs/webhooks.md, imported as a module: the docs cannot drift. */
 async function documentedVerifier(dir: string): Promise<Verify> {
-  const doc = await readFile(join(ROOT, "docs", "api.md"), "utf8");
-  const section = doc.slice(doc.indexOf("\n## Webhooks\n"));
-  const block = /```js\n([\s\S]*?)\n```/.exec(section)?.[1];
-  if (!block) throw new Error("docs/api.md has no js block in its Webhooks section");
+  const doc = await readFile(join(ROOT, "docs", "webhooks.md"), "utf8");
+  const block = /```js\n([\s\S]*?)\n```/.exec(doc)?.[1];
+  if (!block) throw new Error("docs/webhooks.md has no js block");
   const file = join(dir, "verify-webhook.mjs");
   await writeFile(file, block);
   const mod = (await import(pathToFileURL(file).href)) as { verifyWebhook?: Verify };
