@@ -1,9 +1,12 @@
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/paths.ts";
 import { Proc } from "../../scripts/lib/process.ts";
 import { waitForLine } from "../../scripts/lib/wait.ts";
+import { shellCommands } from "../harness/curl-examples.ts";
 import { docker } from "../harness/docker.ts";
+import { codeBlocks } from "../harness/markdown.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { runCommand } from "./command.ts";
 
@@ -14,8 +17,34 @@ const SOCKET = "/var/run/docker.sock";
 const NAME = `edgeswarm-deploy-image-${process.pid}`;
 
 let stack: Stack;
-/** The docker run options of the README's example, plus --network host: the Worker is on this host's loopback. */
+/**
+ * The options of the `docker run -d` in docs/agents.md's example, as written, plus --network host:
+ * the Worker is on this host's loopback. The example's --name, --restart, --stop-timeout and its
+ * URL and id are the test's own instead.
+ */
 let runOptions: string[];
+
+/** The `docker run -d` options of docs/agents.md's container example, `$(stat …)` evaluated. */
+async function documentedRunOptions(): Promise<string[]> {
+  const doc = "docs/agents.md";
+  const block = codeBlocks(doc, await readFile(join(ROOT, doc), "utf8")).find((b) =>
+    b.body.startsWith("bash deploy/agent/build.sh"),
+  );
+  const command = block && shellCommands(block.body).find((c) => c.startsWith("docker run -d "));
+  if (!command) throw new Error(`${doc} has no docker run -d in its container example`);
+  const gid = String((await stat(SOCKET)).gid);
+  const words = (command.match(/"[^"]*"|\S+/g) ?? []).map((w) =>
+    w === '"$(stat -c %g /var/run/docker.sock)"' ? gid : w.replace(/^"|"$/g, ""),
+  );
+  const options: string[] = [];
+  for (let i = 3; i < words.length - 1; i++) {
+    const [flag, value] = [words[i] as string, words[i + 1] as string];
+    if (["--name", "--restart", "--stop-timeout"].includes(flag)) i++;
+    else if (flag === "-e" && /^EDGESWARM_(URL|AGENT_ID)=/.test(value)) i++;
+    else options.push(flag);
+  }
+  return options;
+}
 
 beforeAll(async () => {
   const begun = Date.now();
@@ -24,21 +53,11 @@ beforeAll(async () => {
   expect(built.code, built.text).toBe(0);
   console.log(`built ${IMAGE} in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
   stack = await startStack("deploy-image", 0);
-  runOptions = [
-    "--network",
-    "host",
-    "-v",
-    `${SOCKET}:${SOCKET}`,
-    "--group-add",
-    String((await stat(SOCKET)).gid),
-    "--read-only",
-    "--cap-drop",
-    "ALL",
-    "--security-opt",
-    "no-new-privileges",
-    "-e",
-    "EDGESWARM_AGENT_TOKEN",
-  ];
+  runOptions = ["--network", "host", ...(await documentedRunOptions())];
+  // What the docs promise about the container, so an edit that drops one fails here.
+  expect(runOptions.join(" ")).toContain("--read-only --cap-drop ALL --security-opt no-new-privileges");
+  expect(runOptions.join(" ")).toContain(`-v ${SOCKET}:${SOCKET}`);
+  expect(runOptions.at(-2)).toBe("-e");
 }, 720_000);
 
 afterAll(async () => {

@@ -57,9 +57,9 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   },
   {
     name: "Prometheus",
-    why: "the agent-metrics suite has a real Prometheus scrape the agents",
+    why: "the agent-metrics suite has a real Prometheus scrape the agents; promtool checks the docs' scrape config",
     install: "apt-get install -y prometheus",
-    suites: ["test/e2e/agent-metrics.test.ts"],
+    suites: ["test/e2e/agent-metrics.test.ts", "test/e2e/docs-examples.test.ts"],
     present: () => onPath("prometheus"),
   },
   {
