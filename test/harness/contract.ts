@@ -8,10 +8,9 @@ import { parseSse, type SseMessage } from "../../client/src/sdk/sse.ts";
  * answer's status, content type and body against it; `watchContract` does so
  * for every answer a suite's own `fetch` calls get from one Worker.
  *
- * ajv is not a dependency of ours: it comes with
- * @seriousme/openapi-schema-validator (and the MCP SDK), which is where the
- * document's own validation comes from too. Its 2020-12 build is the dialect
- * of OpenAPI 3.1 and of z.toJSONSchema.
+ * ajv checks the bodies: its 2020-12 build is the dialect of OpenAPI 3.1 and
+ * of z.toJSONSchema (the same ajv that @seriousme/openapi-schema-validator
+ * validates the document itself with).
  */
 
 type JsonObject = Record<string, unknown>;
