@@ -36,7 +36,11 @@ export default defineConfig({
         plugins: [markdownAsText],
         test: {
           name: "unit",
-          include: ["{shared,worker,sandbox-agent,client}/src/**/*.test.ts", "bench/**/*.test.ts"],
+          include: [
+            "{shared,worker,sandbox-agent,client}/src/**/*.test.ts",
+            "bench/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+          ],
         },
       },
       {
@@ -56,7 +60,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/workerd/**", ...skipped],
+          exclude: ["test/workerd/**", "test/unit/**", ...skipped],
           sequence: { groupOrder: 2 },
           globalSetup: ["test/harness/global-setup.ts"],
           setupFiles: ["test/harness/failure-logs.ts"],
