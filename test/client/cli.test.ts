@@ -7,12 +7,12 @@ import type { Edgeswarm } from "@edgeswarm/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../client/src/cli/exit-codes.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
+import { fencedBlocks, markdownFile, markdownSection } from "../harness/markdown.ts";
 import { PLOT_CODE, PNG_SIGNATURE, SLOW_PRINT_CODE } from "../harness/programs.ts";
 import { type Stack, TENANTS } from "../harness/stack.ts";
 import { Cli, cli, REPO } from "./cli-process.ts";
 import { type CliSuite, startCliSuite } from "./cli-suite.ts";
 import { FIB_CODE, failingCoder, solvingCoder, type startModels } from "./models.ts";
-import { fencedBlocks, markdownFile, markdownSection } from "./readme.ts";
 
 // The `edgeswarm` CLI as a user runs it: the bin that `npm ci` links, spawned
 // with the endpoint in its environment, against the real stack.

@@ -17,10 +17,10 @@ import { freePort } from "../../scripts/lib/ports.ts";
 import type { Proc } from "../../scripts/lib/process.ts";
 import { within } from "../../scripts/lib/wait.ts";
 import { startWrangler } from "../../scripts/lib/wrangler.ts";
+import { fencedBlocks, markdownSection } from "../harness/markdown.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { REPO } from "./cli-process.ts";
 import { startModels } from "./models.ts";
-import { fencedBlocks, markdownSection } from "./readme.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
 
 // The SDK against the real Worker, agent and Docker, with fake model servers.

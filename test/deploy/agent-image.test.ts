@@ -1,12 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/paths.ts";
 import { Proc } from "../../scripts/lib/process.ts";
 import { waitForLine } from "../../scripts/lib/wait.ts";
 import { shellCommands } from "../harness/curl-examples.ts";
 import { docker } from "../harness/docker.ts";
-import { codeBlocks } from "../harness/markdown.ts";
+import { codeBlocks, markdownFile } from "../harness/markdown.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 import { runCommand } from "./command.ts";
 
@@ -27,9 +26,7 @@ let runOptions: string[];
 /** The `docker run -d` options of docs/agents.md's container example, `$(stat …)` evaluated. */
 async function documentedRunOptions(): Promise<string[]> {
   const doc = "docs/agents.md";
-  const block = codeBlocks(doc, await readFile(join(ROOT, doc), "utf8")).find((b) =>
-    b.body.startsWith("bash deploy/agent/build.sh"),
-  );
+  const block = codeBlocks(doc, await markdownFile(doc)).find((b) => b.body.startsWith("bash deploy/agent/build.sh"));
   const command = block && shellCommands(block.body).find((c) => c.startsWith("docker run -d "));
   if (!command) throw new Error(`${doc} has no docker run -d in its container example`);
   const gid = String((await stat(SOCKET)).gid);

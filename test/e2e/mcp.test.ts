@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -11,10 +11,10 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../scripts/lib/wait.ts";
 import { REPO } from "../client/cli-process.ts";
-import { fencedBlocks, markdownSection } from "../client/readme.ts";
 import type { FakeAnthropic } from "../fakes/anthropic.ts";
 import { FakeModels } from "../fakes/models.ts";
 import { reply } from "../fakes/server.ts";
+import { fencedBlocks, markdownFile, markdownSection } from "../harness/markdown.ts";
 import { type Stack, startStack, TENANTS } from "../harness/stack.ts";
 
 // The MCP server at /mcp, through the SDK's own client over Streamable HTTP,
@@ -227,7 +227,7 @@ describe("MCP: the README's and docs/mcp.md's examples", () => {
   it("the client configuration connects as written, with the stack's URL and a real key", async () => {
     const blocks = fencedBlocks(await markdownSection("README.md", "MCP"), "json");
     expect(blocks.length).toBe(1);
-    const docs = fencedBlocks(await readFile(join(REPO, "docs", "mcp.md"), "utf8"), "json");
+    const docs = fencedBlocks(await markdownFile("docs/mcp.md"), "json");
     expect(docs).toContain(blocks[0]); // one configuration, shown in both
     const config = JSON.parse(blocks[0] ?? "") as {
       mcpServers: { edgeswarm: { type: string; url: string; headers: Record<string, string> } };
@@ -246,7 +246,7 @@ describe("MCP: the README's and docs/mcp.md's examples", () => {
   });
 
   it("the SDK client example in docs/mcp.md runs as written against the stack", async () => {
-    const blocks = fencedBlocks(await readFile(join(REPO, "docs", "mcp.md"), "utf8"), "ts");
+    const blocks = fencedBlocks(await markdownFile("docs/mcp.md"), "ts");
     expect(blocks.length).toBe(1);
     const dir = await mkdtemp(join(tmpdir(), "edgeswarm-docs-mcp-"));
     try {

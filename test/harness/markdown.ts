@@ -46,7 +46,27 @@ export async function documentationFiles(): Promise<string[]> {
 /** Every code block of the README and of docs/. */
 export async function documentationBlocks(): Promise<CodeBlock[]> {
   const blocks: CodeBlock[] = [];
-  for (const file of await documentationFiles())
-    blocks.push(...codeBlocks(file, await readFile(join(ROOT, file), "utf8")));
+  for (const file of await documentationFiles()) blocks.push(...codeBlocks(file, await markdownFile(file)));
   return blocks;
+}
+
+/** The text of a markdown file of the repository (`file` relative to it, e.g. "docs/cli.md"). */
+export function markdownFile(file: string): Promise<string> {
+  return readFile(join(ROOT, file), "utf8");
+}
+
+/** The text of `file`'s section `## <title>`, up to the next `## ` heading. */
+export async function markdownSection(file: string, title: string): Promise<string> {
+  const text = await markdownFile(file);
+  const start = text.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`${file} has no section '## ${title}'`);
+  const end = text.indexOf("\n## ", start + 1);
+  return text.slice(start, end < 0 ? undefined : end);
+}
+
+/** The bodies of the fenced blocks of `lang` in `text`, in order. */
+export function fencedBlocks(text: string, lang: string): string[] {
+  return codeBlocks("(text)", text)
+    .filter((block) => block.lang === lang)
+    .map((block) => block.body);
 }
