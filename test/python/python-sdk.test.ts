@@ -50,6 +50,11 @@ describe("Python SDK", () => {
     () => unittest("test_offline", 30_000),
     30_000 + T,
   );
+  it(
+    "has dataclasses with exactly the fields of the Worker's OpenAPI document",
+    () => unittest("test_contract", 30_000),
+    30_000 + T,
+  );
   it("runs and streams executions", () => unittest("test_executions", 90_000), 90_000 + T);
   it(
     "raises typed errors: 401, 400 with details, 404, 409, unreachable",
