@@ -19,7 +19,8 @@ afterAll(async () => {
   await rm(bare, { recursive: true, force: true });
 });
 
-async function listSuites(ci: boolean): Promise<{ code: number; out: string }> {
+/** vitest with `args`, on the bare machine. */
+function vitestBare(args: string[], ci: boolean): Promise<{ code: number; out: string }> {
   const env: Record<string, string> = {
     PATH: bare,
     HOME: process.env.HOME ?? "/root",
@@ -27,7 +28,7 @@ async function listSuites(ci: boolean): Promise<{ code: number; out: string }> {
   };
   if (ci) env.CI = "true";
   const vitest = join(ROOT, "node_modules", "vitest", "vitest.mjs");
-  return run(process.execPath, [vitest, "list", "--project", "e2e", "--filesOnly"], { cwd: ROOT, env }).then(
+  return run(process.execPath, [vitest, ...args], { cwd: ROOT, env }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
     (err: { code?: number; stdout?: string; stderr?: string }) => ({
       code: err.code ?? 1,
@@ -35,6 +36,8 @@ async function listSuites(ci: boolean): Promise<{ code: number; out: string }> {
     }),
   );
 }
+
+const listSuites = (ci: boolean) => vitestBare(["list", "--project", "e2e", "--filesOnly"], ci);
 
 describe("the test preflight", () => {
   it("outside CI, leaves out the suites whose pieces are missing", async () => {
@@ -44,6 +47,24 @@ describe("the test preflight", () => {
     expect(out).not.toContain("test/browser/");
     expect(out).not.toContain("test/abuse/");
     expect(out).not.toContain("test/e2e/agent-metrics.test.ts");
+  }, 60_000);
+
+  it("outside CI, a run passes and ends by naming what it left out, why, and how to install it", async () => {
+    // Only suites that need a missing piece are asked for: each is left out, and the run still passes.
+    const { code, out } = await vitestBare(["run", "--project", "e2e", "--passWithNoTests", "test/abuse/"], false);
+    expect(code, out).toBe(0);
+    const summary = out.slice(out.indexOf("Left out the suites that need what this machine lacks:"));
+    expect(summary.length, out).toBeLessThan(out.length);
+    for (const line of [
+      "- runsc (gVisor) registered with Docker",
+      "needed by test/abuse/**",
+      "install: apt-get install -y runsc",
+      "- Chromium",
+      "install: apt-get install -y chromium",
+      "- Prometheus",
+    ]) {
+      expect(summary).toContain(line);
+    }
   }, 60_000);
 
   it("under CI=true, fails and names each missing piece with the command that installs it", async () => {
