@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebhookPayload, WebhookRun } from "@edgeswarm/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseSse, type SseMessage } from "../../client/src/sdk/sse.ts";
 import { ROOT } from "../../scripts/lib/paths.ts";
 import { cli } from "../client/cli-process.ts";
 import { runCommand } from "../deploy/command.ts";
@@ -139,7 +140,7 @@ afterAll(async () => {
 });
 
 /** What is wrong with a curl answer by the document. */
-function contractProblems(answer: CurlAnswer): string[] {
+async function contractProblems(answer: CurlAnswer): Promise<string[]> {
   const sse = answer.contentType?.startsWith("text/event-stream");
   let body: unknown = answer.text;
   if (!sse) {
@@ -154,21 +155,15 @@ function contractProblems(answer: CurlAnswer): string[] {
     path: answer.path,
     status: answer.status,
     contentType: answer.contentType,
-    body: sse ? sseMessages(answer.text) : body,
+    body: sse ? await sseMessages(answer.text) : body,
   });
 }
 
-function sseMessages(text: string): { event: string; data: string; id?: string }[] {
-  const messages: { event: string; data: string; id?: string }[] = [];
-  for (const chunk of text.split("\n\n")) {
-    const fields = Object.fromEntries(
-      chunk
-        .split("\n")
-        .filter((line) => line && !line.startsWith(":"))
-        .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trimStart()]),
-    ) as Record<string, string>;
-    if (fields.data !== undefined) messages.push({ event: fields.event ?? "message", data: fields.data });
-  }
+/** The messages of an event stream that curl printed, read by the SDK's own SSE parser. */
+async function sseMessages(text: string): Promise<SseMessage[]> {
+  const messages: SseMessage[] = [];
+  for await (const message of parseSse(new Response(text).body as NonNullable<Response["body"]>))
+    messages.push(message);
   return messages;
 }
 
@@ -225,7 +220,7 @@ describe("the examples of the README and docs/", () => {
       const answers = await runCurlExample(block, { url: stack.api.url, apiKey: TENANTS.a.key, timeoutMs: 60_000 });
       for (const answer of answers) {
         expect(answer.status, `${where(block)}: ${answer.command}\n${answer.text}`).toBeLessThan(300);
-        expect(contractProblems(answer), where(block)).toEqual([]);
+        expect(await contractProblems(answer), where(block)).toEqual([]);
         if (answer.path === "/v1/runs" && answer.method === "POST")
           runIds.push((JSON.parse(answer.text) as { id: string }).id);
       }
@@ -244,7 +239,7 @@ describe("the examples of the README and docs/", () => {
         );
       }
       if (last.contentType?.startsWith("text/event-stream")) {
-        const events = sseMessages(last.text);
+        const events = await sseMessages(last.text);
         expect(events.at(-1)?.event, where(block)).toBe("finished");
       }
     }
