@@ -181,6 +181,11 @@ describe("a hostile tenant", () => {
         expect(text).toContain("EDGESWARM_API_KEYS: entry 2 of 2");
         for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
       }
+      // The contract holds no configuration, so it is still served, and holds no secret either.
+      const contract = await fetch(`${broken.url}/v1/openapi.json`);
+      expect(contract.status).toBe(200);
+      const doc = await contract.text();
+      for (const secret of Object.values(secrets)) expect(doc).not.toContain(secret);
     } finally {
       await broken.stop();
     }

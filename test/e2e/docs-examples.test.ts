@@ -281,7 +281,7 @@ describe("the examples of the README and docs/", () => {
 
   it("the tenant limits: this suite's Worker runs with them, and they hold as written", async () => {
     // The stack was started with the example as EDGESWARM_TENANT_LIMITS: a Worker that refused
-    // it would have answered every request above with 500 misconfigured.
+    // it would have answered every request above with 503 misconfigured.
     const limits = JSON.parse(tenantLimits) as Record<string, { models?: string[] }>;
     const allowed = limits.acme?.models ?? [];
     expect(allowed).toContain("claude-haiku-*");

@@ -27,6 +27,9 @@ app.get("/healthz", (c) => c.json({ ok: true, version: EDGESWARM_VERSION }));
 app.route("/", dashboard);
 
 app.use("/v1/*", serverSpan);
+// The contract is public and depends on nothing but the code: it is served even by a Worker
+// whose configuration is broken, which answers every other /v1 route 503 misconfigured.
+app.route("/v1/openapi.json", openapi);
 app.use("/v1/*", async (c, next) => {
   c.set("config", await loadConfig(c.env));
   await next();
@@ -34,8 +37,6 @@ app.use("/v1/*", async (c, next) => {
 
 // Agents authenticate with their own token; this route must come before the API-key middleware.
 app.route("/v1/agents/connect", agentConnect);
-// The contract is public: it holds no tenant's data.
-app.route("/v1/openapi.json", openapi);
 
 app.use("/v1/*", async (c, next) => {
   c.set("tenant", await authenticateTenant(c.req.header("Authorization"), c.get("config")));
