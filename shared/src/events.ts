@@ -39,7 +39,7 @@ export const ToolCallRecord = z.object({
   providerId: z.string().optional(),
   name: z.string(),
   /** The parsed arguments; absent when they were not JSON, or too large to keep. */
-  input: z.unknown(),
+  input: z.unknown().optional(),
   /** The arguments' text, when it did not parse (cut). */
   raw: z.string().optional(),
   /** The arguments' size in characters, when they were too large to keep. */

@@ -96,7 +96,6 @@ export class Contract {
     const type = (answer.contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const media = content[type];
     if (!media) return [`${where}: content type '${type}' is not one of ${Object.keys(content).join(", ")}`];
-    const validate = this.#validator(media.schema as JsonObject);
     if (type === "text/event-stream") {
       if (!Array.isArray(answer.body)) return [`${where}: an event stream's body must be its SSE messages`];
       return (answer.body as SseMessage[]).flatMap((message) => {
@@ -107,12 +106,40 @@ export class Contract {
           return [`${where}: event '${message.event}' has data that is not JSON: ${message.data.slice(0, 200)}`];
         }
         const named = (data as { type?: unknown } | null)?.type;
-        const problems = validate(data) ? [] : this.#errors(`${where} event '${message.event}'`, validate);
+        const problems = this.#validate(media.schema as JsonObject, data, `${where} event '${message.event}'`);
         if (named !== message.event) problems.push(`${where}: SSE event '${message.event}' carries type '${named}'`);
         return problems;
       });
     }
-    return validate(answer.body) ? [] : this.#errors(where, validate);
+    return this.#validate(media.schema as JsonObject, answer.body, where);
+  }
+
+  /**
+   * What is wrong with `data` by `schema`. A union of objects told apart by
+   * their `type` (the events) is checked against the one member of that type
+   * only, so a mistake is named in that member's terms, not in every member's.
+   */
+  #validate(schema: JsonObject, data: unknown, where: string): string[] {
+    const member = this.#memberOfType(schema, data);
+    if (typeof member === "string") return [`${where}: ${member}`];
+    const validate = this.#validator(member ?? schema);
+    return validate(data) ? [] : this.#errors(where, validate);
+  }
+
+  /** The member of a `type`-discriminated union that `data` claims to be; a reason if none; undefined if not such a union. */
+  #memberOfType(schema: JsonObject, data: unknown): JsonObject | string | undefined {
+    const union = this.#resolve(schema);
+    const members = (union.oneOf ?? union.anyOf) as JsonObject[] | undefined;
+    if (!Array.isArray(members)) return undefined;
+    const typed = members.map((m) => {
+      const resolved = this.#resolve(m);
+      const type = ((resolved.properties as JsonObject | undefined)?.type as JsonObject | undefined)?.const;
+      return { member: m, type };
+    });
+    if (typed.some((t) => typeof t.type !== "string")) return undefined;
+    const claimed = (data as { type?: unknown } | null)?.type;
+    const found = typed.find((t) => t.type === claimed);
+    return found ? found.member : `type '${String(claimed)}' is none of the document's ${typed.length}`;
   }
 
   #errors(where: string, validate: ValidateFunction): string[] {
