@@ -222,7 +222,8 @@ export const EVENT_PAYLOADS = {
     }),
   ]),
   /** The caller continued an ended run with a new task turn (`POST /v1/runs/:id/messages`). */
-  "run.continued": z.object({ text: z.string(), turn: z.number().int() }),
+  /** An ended run taken up again; `spanId` is the span of this task turn, under the run's root (trace.ts). */
+  "run.continued": z.object({ text: z.string(), turn: z.number().int(), spanId: SpanId.optional() }),
 } as const;
 
 export type RunEventType = keyof typeof EVENT_PAYLOADS;

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
+import type { RunEvent } from "@edgeswarm/shared";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LineLog, waitForLine, within } from "../../scripts/lib/wait.ts";
 import { FakeModels } from "../fakes/models.ts";
 import { reply } from "../fakes/server.ts";
 import { groupRss } from "../harness/memory.ts";
 import { OtlpReceiver, type ReceivedSpan } from "../harness/otlp.ts";
-import { byCase, type CoderScript, createRun, getRun, runToEnd } from "../harness/runs.ts";
+import { byCase, type CoderScript, createRun, followRun, getRun, runToEnd } from "../harness/runs.ts";
 import { type Stack, startStack } from "../harness/stack.ts";
 
 // End to end: workerd through wrangler and a real agent export their spans over
@@ -278,6 +279,44 @@ describe("a traced run", () => {
     // No prompt, reply or output by default.
     expect(JSON.stringify(spans)).not.toContain("6 * 7");
     expect(JSON.stringify(spans)).not.toContain("print 42");
+  });
+
+  it("gives a continued run's next task turn a workflow span of its own, under the root, in the same trace", async () => {
+    // Each step: run the code, then finish (the conversation may or may not restart per step).
+    scripts.set("again", (turn) =>
+      turn % 2 === 0
+        ? reply.toolUse("run_code", { language: "python", code: "print('again')" })
+        : reply.toolUse("finish", { summary: "printed again", code: "print('again')", verdict: "success" }),
+    );
+    const id = await createRun(stack.api, { task: "[case:again] Print again.", planner: null });
+    const first = await runToEnd(stack.api, id);
+    expect(first.view.status).toBe("succeeded");
+    const { traceId } = first.view;
+    if (!traceId) throw new Error("the run has no trace id");
+    const ended = first.events.at(-1)?.seq ?? 0;
+    const sent = await stack.api.raw(`/v1/runs/${id}/messages`, JSON.stringify({ text: "[case:again] Once more." }));
+    expect(sent.status, await sent.clone().text()).toBe(200);
+    const later: RunEvent[] = [];
+    for await (const e of followRun(stack.api, id, { lastEventId: ended })) later.push(e);
+    expect(later.at(-1)).toMatchObject({ type: "run.finished", payload: { status: "succeeded" } });
+    const continued = later.find((e) => e.type === "run.continued");
+    const turnSpanId = continued?.type === "run.continued" ? continued.payload.spanId : undefined;
+    expect(turnSpanId).toMatch(/^[0-9a-f]{16}$/);
+
+    const workflows = (s: ReceivedSpan[]) => s.filter((x) => x.name === "invoke_workflow default");
+    const spans = await receiver.waitForTrace(traceId, (s) => workflows(s).length === 2);
+    expect(new Set(spans.map((s) => s.spanId)).size).toBe(spans.length);
+    const [root, turn] = workflows(spans).sort((a, b) => a.startMs - b.startMs) as [ReceivedSpan, ReceivedSpan];
+    expect(root.attributes).toMatchObject({ "edgeswarm.run.turn": 1, "edgeswarm.run.status": "succeeded" });
+    expect(turn).toMatchObject({ spanId: turnSpanId, parentSpanId: root.spanId });
+    expect(turn.attributes).toMatchObject({ "edgeswarm.run.id": id, "edgeswarm.run.turn": 2 });
+    // Each turn's step hangs under its own turn, and the turn spans its step.
+    const steps = spans.filter((s) => s.name === "invoke_agent coder").sort((a, b) => a.startMs - b.startMs);
+    expect(steps.map((s) => s.parentSpanId)).toEqual([root.spanId, turn.spanId]);
+    const second = steps[1] as ReceivedSpan;
+    expect(turn.startMs).toBeLessThanOrEqual(second.startMs);
+    expect(turn.endMs).toBeGreaterThanOrEqual(second.endMs);
+    expect(root.endMs).toBeLessThanOrEqual(turn.startMs);
   });
 
   it("keeps its trace across a SIGKILL of the Worker, with no span sent twice", async () => {

@@ -18,6 +18,7 @@ import { type Answer, EdgeswarmError, refusal } from "../errors.ts";
 import { recordRun } from "../stats/record.ts";
 import { STATS_KEY_CHARS } from "../stats/stats-do.ts";
 import { teamStateExport, teamTokens } from "../team/export.ts";
+import { newSpanId } from "../telemetry/durable.ts";
 import { telemetry } from "../telemetry/telemetry.ts";
 import { WebhookOutbox } from "../webhooks/outbox.ts";
 import { Bus } from "./bus.ts";
@@ -287,7 +288,8 @@ export class RunDO extends DurableObject<Env> {
       if (!reopened.ok) return reopened;
       // Another message may have continued the run while the index answered.
       if (this.#state.lastSeq !== seq) return invalidState("the run was continued by another message; send again");
-      this.#append("run.continued", "api", { text, turn: s.tasks.length }, `continue:${seq}`);
+      const spanId = created.trace ? { spanId: newSpanId() } : {};
+      this.#append("run.continued", "api", { text, turn: s.tasks.length, ...spanId }, `continue:${seq}`);
     } else {
       return invalidState(`the run is ${s.status}: send a message once it awaits input or has ended`);
     }

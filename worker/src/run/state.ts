@@ -51,6 +51,8 @@ export interface RunState {
   step: number | null;
   /** The span of the step in progress, when it has one (trace.ts). */
   stepSpan: { spanId: string; seq: number; at: string } | null;
+  /** The span of the current task turn after the first (`run.continued`), under the root (trace.ts). */
+  turnSpan: { spanId: string; seq: number; at: string } | null;
   /** Summaries of finished steps, in order. */
   finishedSteps: PayloadOf<"step.finished">[];
   /** Executions run (an agent_lost retry is not one) plus rejected tool calls. */
@@ -105,6 +107,7 @@ export function emptyState(): RunState {
     plan: null,
     step: null,
     stepSpan: null,
+    turnSpan: null,
     finishedSteps: [],
     iterations: 0,
     toolCallCount: 0,
@@ -144,7 +147,10 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
   s.lastSeq = e.seq;
   s.updatedAt = e.at;
   if (e.type === "run.continued") {
-    if (isTerminal(s.status)) continueRun(s, e.payload.text, e.at);
+    if (isTerminal(s.status)) {
+      continueRun(s, e.payload.text, e.at);
+      s.turnSpan = e.payload.spanId ? { spanId: e.payload.spanId, seq: e.seq, at: e.at } : null;
+    }
     if (s.team) applyTeamEvent(s.team, e, () => totalTokens(s));
     return s;
   }

@@ -51,7 +51,8 @@ export interface TracedRun {
 
 /**
  * A run's spans, after the OpenTelemetry GenAI conventions (genai.ts):
- * - `invoke_workflow default`, the root, from run.created to run.finished;
+ * - `invoke_workflow default`, the root, from run.created to the first run.finished;
+ *   each later task turn (run.continued to its run.finished) is one more, under the root;
  * - `invoke_agent coder`, one per step, from step.started to its end;
  * - `chat {model}` for each model call, under its step (the planner's under the root);
  * - `execute_tool run_code` for each execution, the parent of the pool's and the agent's spans.
@@ -88,12 +89,16 @@ export class RunTracer {
     });
   }
 
-  /** The parent of what happens now: the step's span, or the root's outside a step. */
+  /** The parent of what happens now: the step's span, or outside a step the task turn's. */
   current(): Context {
-    const step = this.#run.state().stepSpan;
     const tr = this.#trace;
     if (!tr) return ROOT_CONTEXT;
-    return this.#context(step?.spanId ?? tr.spanId);
+    return this.#context(this.#run.state().stepSpan?.spanId ?? this.#turnSpanId(tr));
+  }
+
+  /** The span of the current task turn: the root's for the first, a span of its own for each later one. */
+  #turnSpanId(tr: RunTrace): string {
+    return this.#run.state().turnSpan?.spanId ?? tr.spanId;
   }
 
   /** The model client, each call a `chat` span under the current step. */
@@ -168,7 +173,7 @@ export class RunTracer {
     const goal = s.plan?.[s.step]?.goal;
     const goalText = goal === undefined ? undefined : content(this.#t, goal);
     this.#t.record({
-      ...this.#ids(tr, open.spanId, tr.spanId),
+      ...this.#ids(tr, open.spanId, this.#turnSpanId(tr)),
       name: "invoke_agent coder",
       startMs: Date.parse(open.at),
       endMs: Date.parse(at),
@@ -184,18 +189,25 @@ export class RunTracer {
     });
   }
 
+  /**
+   * Ends the task turn's workflow span: the root at the first run.finished,
+   * the turn's own span (a child of the root) at each later one. Each is
+   * recorded once; usage is the run's so far.
+   */
   #endRoot(tr: RunTrace, end: RunEventOf<"run.finished">): void {
     const s = this.#run.state();
-    // The root span is recorded once, at the first end: a continued run's later turns are under it.
-    if (s.tasks.length > 1) return;
+    const turn = s.turnSpan;
+    // A later turn of a run from before turn spans: the root was recorded at the first end.
+    if (s.tasks.length > 1 && !turn) return;
     const steps = this.#stepRanges();
     const inStep = (seq: number) => steps.some(([from, to]) => seq > from && seq <= to);
+    const inTurn = (seq: number) => !turn || seq > turn.seq;
     const usage = runUsage(s);
     const failed = end.payload.status !== "succeeded";
     this.#t.record({
-      ...this.#ids(tr, tr.spanId, tr.parentSpanId),
+      ...(turn ? this.#ids(tr, turn.spanId, tr.spanId) : this.#ids(tr, tr.spanId, tr.parentSpanId)),
       name: `invoke_workflow ${TEAM}`,
-      startMs: Date.parse(s.createdAt ?? end.at),
+      startMs: Date.parse((turn ? turn.at : s.createdAt) ?? end.at),
       endMs: Date.parse(end.at),
       attributes: {
         "gen_ai.operation.name": "invoke_workflow",
@@ -204,11 +216,12 @@ export class RunTracer {
         "edgeswarm.tenant": s.created?.tenant ?? "",
         "edgeswarm.run.status": end.payload.status,
         "edgeswarm.run.iterations": s.iterations,
+        "edgeswarm.run.turn": s.tasks.length,
         "gen_ai.usage.input_tokens": usage.inputTokens,
         "gen_ai.usage.output_tokens": usage.outputTokens,
       },
       events: [
-        ...this.#spanEvents((e) => !inStep(e.seq)),
+        ...this.#spanEvents((e) => inTurn(e.seq) && !inStep(e.seq)),
         // The limit or decision that ended the run.
         {
           name: "run.finished",
