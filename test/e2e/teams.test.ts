@@ -396,7 +396,10 @@ describe("follow-up messages", () => {
     const events = [...first.events, ...later];
     expect(view.status).toBe("succeeded");
     expect(view.result?.stdout).toBe("first turn\n");
-    expect(of(events, "run.continued").map((e) => e.payload)).toEqual([{ text: "Now print a.txt.", turn: 1 }]);
+    // spanId: the new turn's workflow span (test/e2e/tracing.test.ts follows it).
+    expect(of(events, "run.continued").map((e) => e.payload)).toEqual([
+      { text: "Now print a.txt.", turn: 1, spanId: expect.stringMatching(/^[0-9a-f]{16}$/) },
+    ]);
     // The new turn's briefing names the new task, the earlier one, and the first turn's file.
     const briefing = text(anthropic.requests[before]);
     expect(briefing).toContain("Now print a.txt.");
