@@ -26,7 +26,12 @@ class SendTest(unittest.TestCase):
         self.assertEqual(types.count("run.finished"), 2, types)
         self.assertEqual(types[-1], "run.finished")
         continued = [e for e in events if e.type == "run.continued"]
-        self.assertEqual([e.payload for e in continued], [{"text": "Now print it again.", "turn": 1}])
+        self.assertEqual(
+            [{k: v for k, v in e.payload.items() if k != "spanId"} for e in continued],
+            [{"text": "Now print it again.", "turn": 1}],
+        )
+        # The new turn's workflow span, in the run's trace.
+        self.assertRegex(continued[0].payload["spanId"], r"^[0-9a-f]{16}$")
         self.assertLess(types.index("run.finished"), types.index("run.continued"))
 
         run = self.swarm.runs.wait(created.id, timeout=RUN_TIMEOUT_S)
