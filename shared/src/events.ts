@@ -221,8 +221,10 @@ export const EVENT_PAYLOADS = {
       usage: TokenUsage,
     }),
   ]),
-  /** The caller continued an ended run with a new task turn (`POST /v1/runs/:id/messages`). */
-  /** An ended run taken up again; `spanId` is the span of this task turn, under the run's root (trace.ts). */
+  /**
+   * The caller continued an ended run with a new task turn (`POST /v1/runs/:id/messages`);
+   * `spanId` is that turn's workflow span, under the run's root (worker/src/run/trace.ts).
+   */
   "run.continued": z.object({ text: z.string(), turn: z.number().int(), spanId: SpanId.optional() }),
 } as const;
 
