@@ -107,6 +107,12 @@ const LEDGER: Record<string, Check> = {
 /** The key of a block in the ledger. */
 const keyOf = (block: CodeBlock) => `${block.lang} ${block.body.split("\n")[0] ?? ""}`;
 const where = (block: CodeBlock) => `${block.file}:${block.line}`;
+/** The blocks the ledger checks with a check of this kind. */
+const checkedAs = (kind: "tenantLimits" | "webhookPayload" | "cliConfig" | "promtool") =>
+  blocks.filter((b) => {
+    const check = LEDGER[keyOf(b)];
+    return check !== undefined && kind in check;
+  });
 
 /** A key of the tenant the tenant limits example names. */
 const ACME_KEY = "docs-key-tenant-acme-01";
@@ -121,7 +127,7 @@ let tenantLimits: string;
 
 beforeAll(async () => {
   blocks = (await documentationBlocks()).filter(isExample);
-  const limits = blocks.filter((b) => (LEDGER[keyOf(b)] as { tenantLimits?: true } | undefined)?.tenantLimits);
+  const limits = checkedAs("tenantLimits");
   expect(limits.length, "the tenant limits example").toBe(1);
   tenantLimits = (limits[0] as CodeBlock).body;
   models = await FakeModels.start("docs-examples");
@@ -297,7 +303,7 @@ describe("the examples of the README and docs/", () => {
   });
 
   it("the webhook delivery's sketch has the payload's fields", () => {
-    const sketches = blocks.filter((b) => (LEDGER[keyOf(b)] as { webhookPayload?: true } | undefined)?.webhookPayload);
+    const sketches = checkedAs("webhookPayload");
     expect(sketches.length).toBe(1);
     for (const block of sketches) {
       const sketch = parseSketch(block.body) as { run: object };
@@ -311,7 +317,7 @@ describe("the examples of the README and docs/", () => {
   });
 
   it("the CLI's config file is read as written", async () => {
-    const block = blocks.find((b) => (LEDGER[keyOf(b)] as { cliConfig?: true } | undefined)?.cliConfig);
+    const block = checkedAs("cliConfig")[0];
     expect(block).toBeDefined();
     const dir = await mkdtemp(join(tmpdir(), "edgeswarm-docs-config-"));
     try {
@@ -330,7 +336,7 @@ describe("the examples of the README and docs/", () => {
   });
 
   it("the Prometheus configuration passes promtool", async () => {
-    const block = blocks.find((b) => (LEDGER[keyOf(b)] as { promtool?: true } | undefined)?.promtool);
+    const block = checkedAs("promtool")[0];
     expect(block).toBeDefined();
     const dir = await mkdtemp(join(tmpdir(), "edgeswarm-docs-prometheus-"));
     try {
